@@ -1,0 +1,12 @@
+import { MethodNotAllowedError, RouteNotFoundError } from '../../lib/errors';
+import { endpoint } from '../../lib/http/handler';
+import { allowedMethods } from '../../lib/http/routes';
+
+/** The catch-all route: 405 with `Allow` for a known path, else 404 route_not_found. */
+export const handler = endpoint({}, async ({ event }) => {
+  const method = event.requestContext.http.method;
+  const path = event.rawPath;
+  const allowed = allowedMethods(path);
+  if (allowed.length > 0) throw new MethodNotAllowedError(method, path, allowed);
+  throw new RouteNotFoundError(method, path);
+});

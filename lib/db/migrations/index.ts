@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './2026_11_25_0001_initial';
+
+/**
+ * Every migration, by name (names sort in the order they apply). A static list rather than
+ * FileMigrationProvider so the migrations are bundled into the Lambda that runs them.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_25_0001_initial': initial,
+};

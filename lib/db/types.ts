@@ -1,0 +1,80 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** The schema, described once (see lib/db/migrations). Money is integer cents. */
+
+export interface ProductsTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  price_cents: number;
+  stock: number;
+  archived_at: Date | null;
+  /** Generated: `name` while live, NULL once archived; carries the unique index. */
+  live_name: ColumnType<string | null, never, never>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type OrderStatus = 'confirmed' | 'cancelled';
+
+export interface OrdersTable {
+  id: string;
+  seq: Generated<number>;
+  status: OrderStatus;
+  total_cents: number;
+  created_at: Date;
+  cancelled_at: Date | null;
+}
+
+export interface OrderLinesTable {
+  order_id: string;
+  product_id: number;
+  line_no: number;
+  name: string;
+  quantity: number;
+  unit_price_cents: number;
+  line_total_cents: number;
+}
+
+export interface IdempotencyKeysTable {
+  idem_key: string;
+  request_hash: string;
+  /** 0 while the first request is in flight (only visible inside its own transaction). */
+  status_code: number;
+  response_body: string;
+  location: string | null;
+  order_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export type StockMovementReason = 'created' | 'adjusted' | 'order' | 'cancel';
+
+export interface StockMovementsTable {
+  id: Generated<number>;
+  product_id: number;
+  delta: number;
+  reason: StockMovementReason;
+  order_id: string | null;
+  created_at: Date;
+}
+
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface DB {
+  products: ProductsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  idempotency_keys: IdempotencyKeysTable;
+  stock_movements: StockMovementsTable;
+  counters: CountersTable;
+}
+
+export type ProductRow = Selectable<ProductsTable>;
+export type NewProductRow = Insertable<ProductsTable>;
+export type ProductUpdate = Updateable<ProductsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type OrderLineRow = Selectable<OrderLinesTable>;

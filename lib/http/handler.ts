@@ -1,0 +1,112 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { assertAdmin } from './auth';
+import { PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
+import type { HttpResult } from './response';
+import { parseAll } from './validation';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+type Event = APIGatewayProxyEventV2;
+type Middleware = MiddlewareObj<Event, APIGatewayProxyResultV2, Error, Context>;
+
+export interface RequestInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  /** Header names lower-cased. */
+  headers: Record<string, string | undefined>;
+  requestId: string;
+  event: Event;
+  context: Context;
+}
+
+export interface EndpointSpec<B, Q, P> {
+  /** Admin endpoints check the Bearer key before anything else about the request. */
+  admin?: boolean;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+}
+
+/**
+ * Outermost: every response (success or failure) carries X-Request-Id, and every thrown value
+ * becomes problem+json through the one mapper. 5xx bodies never carry internals.
+ */
+const httpBoundary = (): Middleware => {
+  const requestIdOf = (context: Context) => context.awsRequestId;
+  return {
+    after: async (request) => {
+      const res = request.response as HttpResult;
+      res.headers = { ...res.headers, 'X-Request-Id': requestIdOf(request.context) };
+    },
+    onError: async (request) => {
+      const error = toAppError(request.error);
+      request.error = error; // outer middlewares (logging, metrics) see the mapped error and its code
+      const requestId = requestIdOf(request.context);
+      request.response = {
+        statusCode: error.status,
+        headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers, 'X-Request-Id': requestId },
+        body: JSON.stringify(problemOf(error, requestId)),
+      };
+    },
+  };
+};
+
+const adminAuth = (): Middleware => ({
+  before: async (request) => {
+    assertAdmin(request.event.headers?.authorization);
+  },
+});
+
+/** Size (413), media type (415) and syntax (400 malformed_json) of a JSON body, in that order. */
+const jsonBody = (): Middleware => {
+  const parser = httpJsonBodyParser();
+  return {
+    before: async (request) => {
+      const { body, isBase64Encoded } = request.event;
+      const size = body === undefined ? 0 : isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body);
+      if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      try {
+        await parser.before?.(request);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : '';
+        if (message === 'Unsupported Media Type') throw new UnsupportedMediaTypeError();
+        throw new MalformedJsonError();
+      }
+    },
+  };
+};
+
+/**
+ * The one middy chain every HTTP handler is wrapped in:
+ * boundary (request id, problem+json) → header normaliser → admin key → JSON body → zod → handler.
+ */
+export function endpoint<B = undefined, Q = undefined, P = undefined>(
+  spec: EndpointSpec<B, Q, P>,
+  fn: (input: RequestInput<B, Q, P>) => Promise<HttpResult>,
+) {
+  const chain = middy<Event, APIGatewayProxyResultV2, Error, Context>().use(httpBoundary()).use(httpHeaderNormalizer());
+  if (spec.admin) chain.use(adminAuth());
+  if (spec.body) chain.use(jsonBody());
+  return chain.handler(async (event, context) => {
+    const input = parseAll({
+      body: { schema: spec.body, value: event.body as unknown },
+      query: { schema: spec.query, value: event.queryStringParameters ?? {} },
+      params: { schema: spec.params, value: event.pathParameters ?? {} },
+    });
+    return fn({
+      body: input.body as B,
+      query: input.query as Q,
+      params: input.params as P,
+      headers: (event.headers ?? {}) as Record<string, string | undefined>,
+      requestId: context.awsRequestId,
+      event,
+      context,
+    });
+  });
+}

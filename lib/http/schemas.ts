@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * Shared request schemas. Query and path values arrive as strings, so integers are matched as
+ * plain decimal digits (no `1e2`, ` 1`, `0x10`, `1.0`) before range checks.
+ */
+export const intString = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+
+export const MAX_PER_PAGE = 100;
+export const DEFAULT_PER_PAGE = 10;
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+export const pagingQuery = z
+  .object({
+    page: intString('page', 1, 1_000_000_000).optional(),
+    per_page: intString('per_page', 1, MAX_PER_PAGE).optional(),
+  })
+  .strict();
+
+export const productIdParams = z
+  .object({ id: intString('id', 1, MAX_ID) })
+  .strict();
+
+export const orderIdParams = z
+  .object({ id: z.string().regex(/^ord_[a-z2-7]{26}$/, 'id must be an order id (ord_…)') })
+  .strict();

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { DEV_ADMIN_API_KEY } from '../../lib/config';
+
+/** The one builder of API Gateway HTTP API (v2) events for tests. */
+export interface EventOptions {
+  method?: string;
+  /** The concrete path, e.g. `/products/7`. */
+  path: string;
+  /** The route template, e.g. `/products/{id}`; defaults to the path. */
+  route?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Serialised as JSON with `content-type: application/json` unless `rawBody` is given. */
+  json?: unknown;
+  rawBody?: string;
+  isBase64Encoded?: boolean;
+  admin?: boolean;
+}
+
+export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
+  const method = o.method ?? 'GET';
+  const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'vitest' };
+  let body: string | undefined = o.rawBody;
+  if (o.json !== undefined) {
+    body = JSON.stringify(o.json);
+    headers['content-type'] = 'application/json';
+  }
+  if (o.admin) headers.authorization = `Bearer ${DEV_ADMIN_API_KEY}`;
+  Object.assign(headers, o.headers);
+  const query = o.query ?? {};
+  const rawQueryString = new URLSearchParams(query).toString();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: `${method} ${o.route ?? o.path}`,
+    rawPath: o.path,
+    rawQueryString,
+    headers,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: o.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: `${method} ${o.route ?? o.path}`,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    isBase64Encoded: o.isBase64Encoded ?? false,
+  };
+  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  if (o.pathParameters) event.pathParameters = o.pathParameters;
+  if (body !== undefined) event.body = body;
+  return event;
+}
+
+export function lambdaContext(functionName = 'test'): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface Reply<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+  text: string | undefined;
+}
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+/** Invokes a real handler with a built event; parses a JSON body when there is one. */
+export async function invoke<T = any>(handler: Handler, o: EventOptions): Promise<Reply<T>> {
+  const result = await handler(apiEvent(o), lambdaContext());
+  if (typeof result === 'string') throw new Error('handler returned a bare string');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  const text = result.body;
+  const ct = headers['content-type'] ?? '';
+  const body = text && ct.includes('json') ? (JSON.parse(text) as T) : (text as T);
+  return { status: result.statusCode ?? 200, headers, body, text };
+}
