@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { db } from '../../lib/db/client';
+import type { ProductRow } from '../../lib/db/types';
+import { recordMovements } from '../../lib/stock/ledger';
+
+/**
+ * Test data straight into the real database, keeping the schema's invariants (ledger row for the
+ * initial stock, live-product counter). Every call makes its own uniquely named product, so tests
+ * never depend on each other's data or on an empty table.
+ */
+export interface ProductSeed {
+  name?: string;
+  description?: string;
+  priceCents?: number;
+  stock?: number;
+  archived?: boolean;
+}
+
+export const uniqueName = (prefix = 'Test product'): string => `${prefix} ${randomUUID()}`;
+
+export async function makeProduct(seed: ProductSeed = {}): Promise<ProductRow> {
+  const now = new Date();
+  return db()
+    .transaction()
+    .execute(async (trx) => {
+      const stock = seed.stock ?? 100;
+      const res = await trx
+        .insertInto('products')
+        .values({
+          name: seed.name ?? uniqueName(),
+          description: seed.description ?? '',
+          price_cents: seed.priceCents ?? 1999,
+          stock,
+          archived_at: seed.archived ? now : null,
+          created_at: now,
+          updated_at: now,
+        })
+        .executeTakeFirstOrThrow();
+      const id = Number(res.insertId);
+      await recordMovements(trx, [{ productId: id, delta: stock, reason: 'created' }], now);
+      if (!seed.archived) {
+        await trx.updateTable('counters').set({ value: sql`value + 1` }).where('name', '=', 'live_products').execute();
+      }
+      return trx.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    });
+}
+
+export async function stockOf(productId: number): Promise<number> {
+  const row = await db().selectFrom('products').select('stock').where('id', '=', productId).executeTakeFirstOrThrow();
+  return row.stock;
+}
+
+/** Σ of the product's ledger movements (must always equal its stock). */
+export async function ledgerSum(productId: number): Promise<number> {
+  const row = await db()
+    .selectFrom('stock_movements')
+    .select(sql<string | number | null>`SUM(delta)`.as('total'))
+    .where('product_id', '=', productId)
+    .executeTakeFirst();
+  return Number(row?.total ?? 0);
+}
+
+/** Row counts of every table, to assert that a rejected request changed nothing. */
+export async function tableCounts(): Promise<Record<string, number>> {
+  const tables = ['products', 'orders', 'order_lines', 'idempotency_keys', 'stock_movements'] as const;
+  const out: Record<string, number> = {};
+  for (const t of tables) {
+    const r = await db().selectFrom(t).select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow();
+    out[t] = Number(r.n);
+  }
+  return out;
+}
