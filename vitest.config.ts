@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One database for the run; files run one after another so a test that asserts "nothing
+    // changed" (table counts) is not disturbed by another file's writes.
+    fileParallelism: false,
   },
 });

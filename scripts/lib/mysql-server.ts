@@ -57,6 +57,8 @@ export interface ResolvedServer {
   stop(): Promise<void>;
   /** Human-readable: where the server came from. */
   source: string;
+  /** True if this call started the server (stop() then stops it; otherwise stop() does nothing). */
+  started: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +189,11 @@ function findExecutable(names: string[], extraDirs: string[]): string | undefine
 interface ServerBinary {
   path: string;
   flavor: 'mariadb' | 'mysql';
+}
+
+/** True if mariadbd or mysqld is installed, i.e. startLocalServer can work here. */
+export function hasServerBinary(): boolean {
+  return findExecutable(SERVER_BINARIES, EXTRA_BIN_DIRS) !== undefined;
 }
 
 function findServerBinary(): ServerBinary | undefined {
@@ -525,18 +532,18 @@ export async function resolveServer(
     if (error !== undefined) {
       throw new Error(`${name} points at ${redactUrl(url)}, but connecting failed: ${error.message}`);
     }
-    return { url, stop: noop, source: name };
+    return { url, started: false, stop: noop, source: name };
   }
 
   const probeUrl = serverUrlOf(envValue('SHOP_DB_PROBE_URL') ?? DEFAULT_PROBE_URL);
   if (await canConnect(probeUrl, 1_500)) {
-    return { url: probeUrl, stop: noop, source: `the server already running at ${redactUrl(probeUrl)}` };
+    return { url: probeUrl, started: false, stop: noop, source: `the server already running at ${redactUrl(probeUrl)}` };
   }
 
   if (mode === 'dev') {
     const port = devServerPort();
     const url = `mysql://root@127.0.0.1:${port}`;
-    if (await canConnect(url, 1_500)) return { url, stop: noop, source: `the dev server already running on port ${port}` };
+    if (await canConnect(url, 1_500)) return { url, started: false, stop: noop, source: `the dev server already running on port ${port}` };
     if (options.start === false) {
       throw new Error(
         `No database server found: nothing answers at ${redactUrl(probeUrl)} or ${url} (the dev server ` +
@@ -545,10 +552,10 @@ export async function resolveServer(
     }
     const dataDir = join(repoRoot(), '.data', 'mysql');
     const server = await startLocalServer({ dataDir, port, ephemeral: false });
-    return { ...server, source: `a MariaDB/MySQL server started from .data/mysql on port ${port}` };
+    return { ...server, started: true, source: `a MariaDB/MySQL server started from .data/mysql on port ${port}` };
   }
 
   if (options.start === false) throw new Error(`No database server answers at ${redactUrl(probeUrl)}; set TEST_DATABASE_URL.`);
   const server = await startLocalServer({ dataDir: '', ephemeral: true });
-  return { ...server, source: `a throwaway server at ${server.url}` };
+  return { ...server, started: true, source: `a throwaway server at ${server.url}` };
 }
