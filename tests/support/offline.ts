@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * serverless-offline for end-to-end tests: the real serverless.yml, the real esbuild bundles, on
+ * free HTTP and lambda ports (two instances on the default lambdaPort 3002 collide).
+ */
+export interface Offline {
+  baseUrl: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface OfflineOptions {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  /** Extra CLI flags, e.g. ['--useInProcess']. */
+  flags?: string[];
+  readyTimeoutMs?: number;
+}
+
+export async function startOffline(opts: OfflineOptions): Promise<Offline> {
+  const root = join(__dirname, '..', '..');
+  const httpPort = await freePort();
+  const lambdaPort = await freePort();
+  let log = '';
+  const child: ChildProcess = spawn(
+    join(root, 'node_modules', '.bin', 'osls'),
+    ['offline', 'start', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), ...(opts.flags ?? [])],
+    {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'silent', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  child.stdout?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.pid === undefined) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return; // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  while (!log.includes('Server ready')) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited (${child.exitCode}):\n${log}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`serverless-offline did not become ready:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { baseUrl: `http://127.0.0.1:${httpPort}`, output: () => log, stop };
+}

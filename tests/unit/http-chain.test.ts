@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AppError } from '../../lib/errors';
+import { endpoint, MAX_BODY_BYTES } from '../../lib/http/handler';
+import { json } from '../../lib/http/response';
+import { invoke } from '../support/events';
+
+const body = z.object({ name: z.string().min(1), qty: z.number().int().min(1) }).strict();
+const echo = endpoint({ body, admin: true }, async ({ body }) => json(201, body));
+const open = endpoint({ body }, async ({ body }) => json(200, body));
+const boom = endpoint({}, async () => {
+  throw Object.assign(new Error("ER_PARSE_ERROR near 'SELECT secret FROM users'"), { errno: 1064 });
+});
+const lostDb = endpoint({}, async () => {
+  throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:3306'), { code: 'ECONNREFUSED' });
+});
+const deadlock = endpoint({}, async () => {
+  throw Object.assign(new Error('Deadlock found'), { errno: 1213 });
+});
+
+describe('the middy chain', () => {
+  it('accepts a valid JSON body and answers with X-Request-Id', async () => {
+    const res = await invoke(open, { method: 'POST', path: '/x', json: { name: 'a', qty: 2 } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ name: 'a', qty: 2 });
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('rejects a non-JSON content type with 415', async () => {
+    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: 'name=a', headers: { 'content-type': 'text/plain' } });
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('unsupported_media_type');
+  });
+
+  it('rejects a missing content type with 415', async () => {
+    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: '{"name":"a","qty":1}' });
+    expect(res.status).toBe(415);
+  });
+
+  it('rejects invalid JSON with 400 malformed_json', async () => {
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body.code).toBe('malformed_json');
+  });
+
+  it('rejects an empty JSON body with 400 malformed_json', async () => {
+    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: '', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('malformed_json');
+  });
+
+  it('decodes a base64-encoded body', async () => {
+    const raw = Buffer.from('{"name":"Café ☕","qty":1}').toString('base64');
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: raw,
+      isBase64Encoded: true,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.name).toBe('Café ☕');
+  });
+
+  it('rejects a body over 64 KiB with 413, and one at the limit is parsed', async () => {
+    const over = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), qty: 1 });
+    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: over, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('payload_too_large');
+    const exact = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES - 20), qty: 1 });
+    expect(Buffer.byteLength(exact)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    const ok = await invoke(open, { method: 'POST', path: '/x', rawBody: exact, headers: { 'content-type': 'application/json' } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('lists every validation problem at once, unknown fields included', async () => {
+    const res = await invoke(open, { method: 'POST', path: '/x', json: { name: '', qty: 0.5, id: 3, stock: 1 } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+    const paths = (res.body.errors as Array<{ path: string }>).map((e) => e.path).sort();
+    expect(paths).toEqual(['id', 'name', 'qty', 'stock']);
+  });
+
+  it('checks the admin key before the body: no key gives 401 even for a bad body', async () => {
+    const res = await invoke(echo, { method: 'POST', path: '/x', rawBody: 'not json', headers: { 'content-type': 'text/plain' } });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('unauthorized');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+  });
+
+  it('rejects a wrong admin key and a non-Bearer scheme', async () => {
+    for (const authorization of ['Bearer wrong', 'Basic ZGV2OmtleQ==', 'Bearer ', 'dev-admin-key-change-me']) {
+      const res = await invoke(echo, { method: 'POST', path: '/x', json: { name: 'a', qty: 1 }, headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+    }
+  });
+
+  it('accepts the admin key', async () => {
+    const res = await invoke(echo, { method: 'POST', path: '/x', json: { name: 'a', qty: 1 }, admin: true });
+    expect(res.status).toBe(201);
+  });
+
+  it('never leaks SQL or driver text in a 500', async () => {
+    const res = await invoke(boom, { path: '/x' });
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('internal_error');
+    expect(res.text).not.toMatch(/SELECT|ER_|secret|stack/i);
+  });
+
+  it('maps a refused connection to 503 database_unavailable with Retry-After, without the address', async () => {
+    const res = await invoke(lostDb, { path: '/x' });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('database_unavailable');
+    expect(res.headers['retry-after']).toBeTruthy();
+    expect(res.text).not.toContain('10.0.0.1');
+  });
+
+  it('maps an unretried deadlock to 503 busy', async () => {
+    const res = await invoke(deadlock, { path: '/x' });
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('busy');
+  });
+
+  it('gives domain errors their catalogue status and stable code', async () => {
+    const h = endpoint({}, async () => {
+      throw new AppError('product_not_found', 'Product 9 does not exist');
+    });
+    const res = await invoke(h, { path: '/x' });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 'product_not_found', title: 'Product not found', detail: 'Product 9 does not exist' });
+  });
+});
