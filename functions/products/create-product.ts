@@ -1,0 +1,11 @@
+import { db } from '../../lib/db/client';
+import { endpoint } from '../../lib/http/handler';
+import { json } from '../../lib/http/response';
+import { productEtag } from '../../lib/products/present';
+import { createProductBody } from '../../lib/products/schema';
+import { createProduct } from '../../lib/products/service';
+
+export const handler = endpoint({ admin: true, body: createProductBody }, async ({ body }) => {
+  const product = await createProduct(db(), body);
+  return json(201, product, { Location: `/products/${product.id}`, ETag: productEtag(product) });
+});

@@ -1,0 +1,34 @@
+import { config } from '../config';
+import type { ProductRow } from '../db/types';
+import { strongEtag } from '../http/etag';
+import { fromCents } from '../money';
+import type { Product } from './schema';
+
+/** The columns a product response needs (never `live_name`, an index helper). */
+export type ProductRecord = Omit<ProductRow, 'live_name'>;
+
+/** A database row as the API shows it: price from cents, times as RFC 3339 UTC with milliseconds. */
+export function toProduct(row: ProductRecord): Product {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    description: row.description,
+    price: fromCents(row.price_cents),
+    stock: row.stock,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * The strong ETag of a product's representation: the same bytes GET /products/{id} sends
+ * (cacheableJson hashes JSON.stringify of the same object), so a client's ETag works in If-Match.
+ */
+export function productEtag(product: Product): string {
+  return strongEtag(JSON.stringify(product));
+}
+
+/** Cache-Control for public catalogue reads. */
+export function publicCacheControl(): string {
+  return `public, max-age=${config().cacheMaxAgeS}`;
+}
