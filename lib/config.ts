@@ -35,6 +35,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   POWERTOOLS_SERVICE_NAME: z.string().default('shop-api'),
   METRICS_NAMESPACE: z.string().default('ShopApi'),
+  /** CloudWatch EMF lines on stdout; the test setup turns them off unless a test asks. */
+  METRICS_ENABLED: z.enum(['true', 'false', '1', '0']).default('true'),
 });
 
 export type Config = {
@@ -51,6 +53,7 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   serviceName: string;
   metricsNamespace: string;
+  metricsEnabled: boolean;
 };
 
 export class ConfigError extends Error {
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     serviceName: e.POWERTOOLS_SERVICE_NAME,
     metricsNamespace: e.METRICS_NAMESPACE,
+    metricsEnabled: e.METRICS_ENABLED === 'true' || e.METRICS_ENABLED === '1',
   };
 }
 

@@ -3,3 +3,4 @@ import { inject } from 'vitest';
 
 process.env.DATABASE_URL = inject('databaseUrl');
 process.env.LOG_LEVEL ??= 'silent';
+process.env.METRICS_ENABLED ??= 'false';

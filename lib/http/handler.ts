@@ -4,6 +4,8 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { withRequestCounts } from '../observability/counters';
+import { observability } from '../observability/middleware';
 import { assertAdmin } from './auth';
 import { PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
 import type { HttpResult } from './response';
@@ -34,7 +36,7 @@ export interface EndpointSpec<B, Q, P> {
 }
 
 /**
- * Outermost: every response (success or failure) carries X-Request-Id, and every thrown value
+ * Next to the logging/metrics middleware, outermost: every response (success or failure) carries X-Request-Id, and every thrown value
  * becomes problem+json through the one mapper. 5xx bodies never carry internals.
  */
 const httpBoundary = (): Middleware => {
@@ -83,17 +85,21 @@ const jsonBody = (): Middleware => {
 };
 
 /**
- * The one middy chain every HTTP handler is wrapped in:
+ * The one middy chain every HTTP handler is wrapped in: observability (log line, metrics) →
  * boundary (request id, problem+json) → header normaliser → admin key → JSON body → zod → handler.
+ * middy runs `onError` innermost first, so observability sees the boundary's mapped error and response.
  */
 export function endpoint<B = undefined, Q = undefined, P = undefined>(
   spec: EndpointSpec<B, Q, P>,
   fn: (input: RequestInput<B, Q, P>) => Promise<HttpResult>,
 ) {
-  const chain = middy<Event, APIGatewayProxyResultV2, Error, Context>().use(httpBoundary()).use(httpHeaderNormalizer());
+  const chain = middy<Event, APIGatewayProxyResultV2, Error, Context>()
+    .use(observability())
+    .use(httpBoundary())
+    .use(httpHeaderNormalizer());
   if (spec.admin) chain.use(adminAuth());
   if (spec.body) chain.use(jsonBody());
-  return chain.handler(async (event, context) => {
+  const handler = chain.handler(async (event, context) => {
     const input = parseAll({
       body: { schema: spec.body, value: event.body as unknown },
       query: { schema: spec.query, value: event.queryStringParameters ?? {} },
@@ -109,4 +115,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       context,
     });
   });
+  // Per-request counters (DB retries) are bumped deep in services; the scope must span the whole chain.
+  return (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
+    withRequestCounts(() => handler(event, context));
 }
