@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   try {
     const prepared = await prepareDatabase(server.url, name);
     url = prepared.url;
-    console.log(`shop-api dev: database ${redactUrl(url)} on ${server.source}; ${describeMigrations(prepared.applied)}`);
+    const migrations = describeMigrations(prepared.applied);
+    console.log(`shop-api dev: database ${redactUrl(url)} on ${server.source}; ${migrations}`);
   } catch (err) {
     await server.stop();
     throw err;

@@ -61,7 +61,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     if (process.env.KEEP_TEST_DB === '1') {
-      const note = server.started ? ', but the throwaway server holding it is removed; set TEST_DATABASE_URL to keep it' : '';
+      const note = server.started
+        ? ', but the throwaway server holding it is removed; set TEST_DATABASE_URL to keep it'
+        : '';
       console.log(`KEEP_TEST_DB=1: kept ${redactUrl(databaseUrl)}${note}`);
     } else {
       await dropDatabase(server.url, name);

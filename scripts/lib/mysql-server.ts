@@ -401,8 +401,8 @@ export async function startLocalServer(opts: {
     const port = opts.port !== undefined && opts.port > 0 ? opts.port : await pickFreePort();
     const errorLog = join(dataDir, 'error.log');
     // Unix socket paths are limited to ~107 bytes; a deep repo path would overflow it.
-    const socket =
-      join(dataDir, 'mysqld.sock').length < 100 ? join(dataDir, 'mysqld.sock') : join(tmpdir(), `shop-mysql-${port}.sock`);
+    const inDataDir = join(dataDir, 'mysqld.sock');
+    const socket = inDataDir.length < 100 ? inDataDir : join(tmpdir(), `shop-mysqld-${port}.sock`);
     const args = [
       '--no-defaults', // must come first; ignore /etc/mysql/my.cnf and ~/.my.cnf
       `--datadir=${dataDir}`,
@@ -505,7 +505,9 @@ function envValue(name: string): string | undefined {
 export function devServerPort(): number {
   const raw = envValue('DEV_DB_PORT');
   const port = raw === undefined ? DEFAULT_DEV_PORT : Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`DEV_DB_PORT must be a port number, got ${raw}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`DEV_DB_PORT must be a port number, got ${raw}`);
+  }
   return port;
 }
 
@@ -537,25 +539,31 @@ export async function resolveServer(
 
   const probeUrl = serverUrlOf(envValue('SHOP_DB_PROBE_URL') ?? DEFAULT_PROBE_URL);
   if (await canConnect(probeUrl, 1_500)) {
-    return { url: probeUrl, started: false, stop: noop, source: `the server already running at ${redactUrl(probeUrl)}` };
+    const source = `the server already running at ${redactUrl(probeUrl)}`;
+    return { url: probeUrl, started: false, stop: noop, source };
   }
 
   if (mode === 'dev') {
     const port = devServerPort();
     const url = `mysql://root@127.0.0.1:${port}`;
-    if (await canConnect(url, 1_500)) return { url, started: false, stop: noop, source: `the dev server already running on port ${port}` };
+    if (await canConnect(url, 1_500)) {
+      return { url, started: false, stop: noop, source: `the dev server already running on port ${port}` };
+    }
     if (options.start === false) {
       throw new Error(
         `No database server found: nothing answers at ${redactUrl(probeUrl)} or ${url} (the dev server ` +
-          'that `npm run dev` starts). Start `npm run dev`, or set DATABASE_URL=mysql://user:password@host:port/shop.',
+          'that `npm run dev` starts). Start `npm run dev`, or set ' +
+          'DATABASE_URL=mysql://user:password@host:port/shop.',
       );
     }
     const dataDir = join(repoRoot(), '.data', 'mysql');
     const server = await startLocalServer({ dataDir, port, ephemeral: false });
-    return { ...server, started: true, source: `a MariaDB/MySQL server started from .data/mysql on port ${port}` };
+    return { ...server, started: true, source: `the dev server started from .data/mysql on port ${port}` };
   }
 
-  if (options.start === false) throw new Error(`No database server answers at ${redactUrl(probeUrl)}; set TEST_DATABASE_URL.`);
+  if (options.start === false) {
+    throw new Error(`No database server answers at ${redactUrl(probeUrl)}; set TEST_DATABASE_URL.`);
+  }
   const server = await startLocalServer({ dataDir: '', ephemeral: true });
   return { ...server, started: true, source: `a throwaway server at ${server.url}` };
 }
