@@ -1,0 +1,295 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from './db/types';
+
+/**
+ * The data invariants the service promises, checked with set-based SQL (one GROUP BY per rule,
+ * no per-row round trips), so the check runs on a catalogue of a million products. Used by
+ * `npm run check-invariants` and by the stress, fault and property tests.
+ */
+
+export type InvariantName =
+  | 'stock_equals_ledger'
+  | 'ledger_without_product'
+  | 'negative_stock'
+  | 'line_total'
+  | 'order_total'
+  | 'order_without_lines'
+  | 'order_ledger'
+  | 'movement_sign'
+  | 'idempotency_key_without_order'
+  | 'live_products_counter';
+
+export interface Violation {
+  invariant: InvariantName;
+  /** What is wrong, e.g. `product 7` or `order ord_…`. */
+  subject: string;
+  expected: string;
+  actual: string;
+}
+
+export interface InvariantReport {
+  ok: boolean;
+  violations: Violation[];
+  /** Invariants that had more violations than the per-check limit (only the first ones are listed). */
+  truncated: InvariantName[];
+  counts: { products: number; orders: number; orderLines: number; movements: number };
+  elapsedMs: number;
+}
+
+export interface CheckOptions {
+  /** Most violations listed per invariant (default 100). */
+  limitPerCheck?: number;
+}
+
+const n = (v: unknown): number => Number(v ?? 0);
+
+interface Check {
+  name: InvariantName;
+  run: (db: Kysely<DB>, limit: number) => Promise<Violation[]>;
+}
+
+const CHECKS: Check[] = [
+  {
+    // For every product, stock = Σ ledger deltas (created + adjusted − ordered + cancelled).
+    // Streams products in primary-key order and sums each one's movements through
+    // idx_stock_movements_product: no temporary table however large the catalogue. (GROUP BY p.id
+    // alone with MAX(p.stock): grouping by both columns makes the server sort into a temp table.)
+    name: 'stock_equals_ledger',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: number; stock: number; ledger: unknown; created: unknown; adjusted: unknown; ordered: unknown; cancelled: unknown }>`
+        SELECT p.id, MAX(p.stock) AS stock,
+               COALESCE(SUM(m.delta), 0) AS ledger,
+               COALESCE(SUM(CASE WHEN m.reason = 'created' THEN m.delta END), 0) AS created,
+               COALESCE(SUM(CASE WHEN m.reason = 'adjusted' THEN m.delta END), 0) AS adjusted,
+               COALESCE(SUM(CASE WHEN m.reason = 'order' THEN m.delta END), 0) AS ordered,
+               COALESCE(SUM(CASE WHEN m.reason = 'cancel' THEN m.delta END), 0) AS cancelled
+          FROM products p
+          LEFT JOIN stock_movements m ON m.product_id = p.id
+         GROUP BY p.id
+        HAVING MAX(p.stock) <> COALESCE(SUM(m.delta), 0)
+         ORDER BY p.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'stock_equals_ledger',
+        subject: `product ${r.id}`,
+        expected: `stock ${n(r.ledger)} (ledger: created ${n(r.created)}, adjusted ${n(r.adjusted)}, ordered ${n(r.ordered)}, cancelled ${n(r.cancelled)})`,
+        actual: `stock ${n(r.stock)}`,
+      }));
+    },
+  },
+  {
+    name: 'ledger_without_product',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ product_id: number; movements: unknown }>`
+        SELECT m.product_id, COUNT(*) AS movements
+          FROM stock_movements m
+          LEFT JOIN products p ON p.id = m.product_id
+         WHERE p.id IS NULL
+         GROUP BY m.product_id
+         ORDER BY m.product_id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'ledger_without_product',
+        subject: `product ${r.product_id}`,
+        expected: 'an existing product',
+        actual: `${n(r.movements)} movement(s) for a product that does not exist`,
+      }));
+    },
+  },
+  {
+    // The column is UNSIGNED with a CHECK; this guards against a schema that lost them.
+    name: 'negative_stock',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: number; stock: number }>`
+        SELECT id, stock FROM products WHERE stock < 0 ORDER BY id LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'negative_stock',
+        subject: `product ${r.id}`,
+        expected: 'stock >= 0',
+        actual: `stock ${n(r.stock)}`,
+      }));
+    },
+  },
+  {
+    name: 'line_total',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ order_id: string; product_id: number; quantity: number; unit_price_cents: number; line_total_cents: number }>`
+        SELECT order_id, product_id, quantity, unit_price_cents, line_total_cents
+          FROM order_lines
+         WHERE line_total_cents <> quantity * unit_price_cents
+         ORDER BY order_id, product_id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'line_total',
+        subject: `order ${r.order_id} product ${r.product_id}`,
+        expected: `line_total_cents ${n(r.quantity) * n(r.unit_price_cents)} (${n(r.quantity)} × ${n(r.unit_price_cents)})`,
+        actual: `line_total_cents ${n(r.line_total_cents)}`,
+      }));
+    },
+  },
+  {
+    name: 'order_total',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: string; total_cents: number; lines_total: unknown }>`
+        SELECT o.id, MAX(o.total_cents) AS total_cents, SUM(l.line_total_cents) AS lines_total
+          FROM orders o
+          JOIN order_lines l ON l.order_id = o.id
+         GROUP BY o.id
+        HAVING MAX(o.total_cents) <> SUM(l.line_total_cents)
+         ORDER BY o.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'order_total',
+        subject: `order ${r.id}`,
+        expected: `total_cents ${n(r.lines_total)} (Σ line totals)`,
+        actual: `total_cents ${n(r.total_cents)}`,
+      }));
+    },
+  },
+  {
+    // Every order (confirmed or cancelled: the only statuses) has at least one line.
+    name: 'order_without_lines',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: string; status: string }>`
+        SELECT o.id, o.status
+          FROM orders o
+         WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)
+         ORDER BY o.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'order_without_lines',
+        subject: `order ${r.id}`,
+        expected: `a ${r.status} order with at least 1 line`,
+        actual: '0 lines',
+      }));
+    },
+  },
+  {
+    // Each line took exactly its quantity from stock, and gave it back exactly once if (and only
+    // if) the order is cancelled.
+    name: 'order_ledger',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ order_id: string; product_id: number; status: string; quantity: unknown; taken: unknown; restored: unknown }>`
+        SELECT l.order_id, l.product_id, MAX(o.status) AS status, MAX(l.quantity) AS quantity,
+               COALESCE(SUM(CASE WHEN m.reason = 'order' THEN m.delta END), 0) AS taken,
+               COALESCE(SUM(CASE WHEN m.reason = 'cancel' THEN m.delta END), 0) AS restored
+          FROM order_lines l
+          JOIN orders o ON o.id = l.order_id
+          -- by order: a hot product has far more movements than an order has lines
+          LEFT JOIN stock_movements m FORCE INDEX (idx_stock_movements_order)
+                 ON m.order_id = l.order_id AND m.product_id = l.product_id
+         GROUP BY l.order_id, l.product_id
+        HAVING COALESCE(SUM(CASE WHEN m.reason = 'order' THEN m.delta END), 0) <> -MAX(l.quantity)
+            OR COALESCE(SUM(CASE WHEN m.reason = 'cancel' THEN m.delta END), 0)
+               <> CASE WHEN MAX(o.status) = 'cancelled' THEN MAX(l.quantity) ELSE 0 END
+            OR COUNT(CASE WHEN m.reason NOT IN ('order', 'cancel') THEN 1 END) > 0
+         ORDER BY l.order_id, l.product_id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => {
+        const q = n(r.quantity);
+        return {
+          invariant: 'order_ledger',
+          subject: `order ${r.order_id} product ${r.product_id}`,
+          expected: `ordered ${-q}, cancelled ${r.status === 'cancelled' ? q : 0} (${r.status}, quantity ${q})`,
+          actual: `ordered ${n(r.taken)}, cancelled ${n(r.restored)}`,
+        };
+      });
+    },
+  },
+  {
+    // Orders take (delta < 0) and cancels restore (delta > 0), both for a line of an order;
+    // created/adjusted movements belong to no order.
+    name: 'movement_sign',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: number; product_id: number; reason: string; delta: unknown; order_id: string | null }>`
+        SELECT m.id, m.product_id, m.reason, m.delta, m.order_id
+          FROM stock_movements m
+          LEFT JOIN order_lines l ON l.order_id = m.order_id AND l.product_id = m.product_id
+         WHERE (m.reason = 'order' AND (m.delta >= 0 OR l.order_id IS NULL))
+            OR (m.reason = 'cancel' AND (m.delta <= 0 OR l.order_id IS NULL))
+            OR (m.reason IN ('created', 'adjusted') AND m.order_id IS NOT NULL)
+            OR (m.reason = 'created' AND m.delta < 0)
+         ORDER BY m.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'movement_sign',
+        subject: `movement ${r.id} (product ${r.product_id})`,
+        expected:
+          r.reason === 'order'
+            ? 'delta < 0 for a line of its order'
+            : r.reason === 'cancel'
+              ? 'delta > 0 for a line of its order'
+              : r.reason === 'created'
+                ? 'delta >= 0 and no order'
+                : 'no order',
+        actual: `${r.reason} delta ${n(r.delta)}, order ${r.order_id ?? 'none'}`,
+      }));
+    },
+  },
+  {
+    name: 'idempotency_key_without_order',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ idem_key: string; order_id: string }>`
+        SELECT k.idem_key, k.order_id
+          FROM idempotency_keys k
+          LEFT JOIN orders o ON o.id = k.order_id
+         WHERE k.order_id IS NOT NULL AND o.id IS NULL
+         ORDER BY k.idem_key
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'idempotency_key_without_order',
+        subject: `idempotency key ${JSON.stringify(r.idem_key)}`,
+        expected: `order ${r.order_id} to exist`,
+        actual: 'no such order',
+      }));
+    },
+  },
+  {
+    name: 'live_products_counter',
+    run: async (db) => {
+      const { rows } = await sql<{ counted: unknown; counter: unknown }>`
+        SELECT (SELECT COUNT(*) FROM products WHERE archived_at IS NULL) AS counted,
+               (SELECT value FROM counters WHERE name = 'live_products') AS counter`.execute(db);
+      const r = rows[0];
+      if (r === undefined || n(r.counted) === n(r.counter)) return [];
+      return [
+        {
+          invariant: 'live_products_counter',
+          subject: 'counter live_products',
+          expected: `${n(r.counted)} (live products)`,
+          actual: r.counter === null ? 'missing' : String(n(r.counter)),
+        },
+      ];
+    },
+  },
+];
+
+/** Runs every check; never throws on a violation (it is reported), only on a database error. */
+export async function checkInvariants(db: Kysely<DB>, options: CheckOptions = {}): Promise<InvariantReport> {
+  const started = Date.now();
+  const limit = options.limitPerCheck ?? 100;
+  const violations: Violation[] = [];
+  const truncated: InvariantName[] = [];
+  for (const check of CHECKS) {
+    const found = await check.run(db, limit + 1);
+    if (found.length > limit) truncated.push(check.name);
+    violations.push(...found.slice(0, limit));
+  }
+  const { rows } = await sql<{ products: unknown; orders: unknown; lines: unknown; movements: unknown }>`
+    SELECT (SELECT COUNT(*) FROM products) AS products,
+           (SELECT COUNT(*) FROM orders) AS orders,
+           (SELECT COUNT(*) FROM order_lines) AS \`lines\`,
+           (SELECT COUNT(*) FROM stock_movements) AS movements`.execute(db);
+  const c = rows[0];
+  return {
+    ok: violations.length === 0,
+    violations,
+    truncated,
+    counts: { products: n(c?.products), orders: n(c?.orders), orderLines: n(c?.lines), movements: n(c?.movements) },
+    elapsedMs: Date.now() - started,
+  };
+}
+
+export function formatViolation(v: Violation): string {
+  return `${v.invariant}: ${v.subject}: expected ${v.expected}, actual ${v.actual}`;
+}
