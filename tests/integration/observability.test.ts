@@ -44,7 +44,6 @@ async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Li
   }
 }
 
-const logLines = (lines: Line[]) => lines.filter((l) => typeof l.level === 'string');
 const emfLines = (lines: Line[]) => lines.filter((l) => typeof l._aws === 'object');
 
 /** The value of metric `name` summed over the EMF lines, with the dimension sets it was sent with. */
