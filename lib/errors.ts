@@ -3,6 +3,7 @@
  * HTTP status and title of each code (used by the problem+json mapper, the OpenAPI document and
  * the README's error table).
  */
+// biome-ignore format: one line per code reads as a table
 export const ERROR_CATALOG = {
   validation_failed: { status: 400, title: 'Validation failed', when: 'A body, query or path parameter is invalid; `errors` lists every problem.' },
   malformed_json: { status: 400, title: 'Malformed JSON', when: 'The request body is not valid JSON.' },
@@ -135,9 +136,8 @@ export interface StockShortfall {
 export class InsufficientStockError extends AppError {
   constructor(readonly shortfalls: StockShortfall[]) {
     const n = shortfalls.length;
-    super('insufficient_stock', n === 1 ? '1 product does not have enough stock' : `${n} products do not have enough stock`, {
-      errors: shortfalls,
-    });
+    const detail = n === 1 ? '1 product does not have enough stock' : `${n} products do not have enough stock`;
+    super('insufficient_stock', detail, { errors: shortfalls });
   }
 }
 

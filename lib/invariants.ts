@@ -56,7 +56,15 @@ const CHECKS: Check[] = [
     // alone with MAX(p.stock): grouping by both columns makes the server sort into a temp table.)
     name: 'stock_equals_ledger',
     run: async (db, limit) => {
-      const { rows } = await sql<{ id: number; stock: number; ledger: unknown; created: unknown; adjusted: unknown; ordered: unknown; cancelled: unknown }>`
+      const { rows } = await sql<{
+        id: number;
+        stock: number;
+        ledger: unknown;
+        created: unknown;
+        adjusted: unknown;
+        ordered: unknown;
+        cancelled: unknown;
+      }>`
         SELECT p.id, MAX(p.stock) AS stock,
                COALESCE(SUM(m.delta), 0) AS ledger,
                COALESCE(SUM(CASE WHEN m.reason = 'created' THEN m.delta END), 0) AS created,
@@ -113,7 +121,13 @@ const CHECKS: Check[] = [
   {
     name: 'line_total',
     run: async (db, limit) => {
-      const { rows } = await sql<{ order_id: string; product_id: number; quantity: number; unit_price_cents: number; line_total_cents: number }>`
+      const { rows } = await sql<{
+        order_id: string;
+        product_id: number;
+        quantity: number;
+        unit_price_cents: number;
+        line_total_cents: number;
+      }>`
         SELECT order_id, product_id, quantity, unit_price_cents, line_total_cents
           FROM order_lines
          WHERE line_total_cents <> quantity * unit_price_cents
@@ -169,7 +183,14 @@ const CHECKS: Check[] = [
     // if) the order is cancelled.
     name: 'order_ledger',
     run: async (db, limit) => {
-      const { rows } = await sql<{ order_id: string; product_id: number; status: string; quantity: unknown; taken: unknown; restored: unknown }>`
+      const { rows } = await sql<{
+        order_id: string;
+        product_id: number;
+        status: string;
+        quantity: unknown;
+        taken: unknown;
+        restored: unknown;
+      }>`
         SELECT l.order_id, l.product_id, MAX(o.status) AS status, MAX(l.quantity) AS quantity,
                COALESCE(SUM(CASE WHEN m.reason = 'order' THEN m.delta END), 0) AS taken,
                COALESCE(SUM(CASE WHEN m.reason = 'cancel' THEN m.delta END), 0) AS restored
@@ -201,7 +222,13 @@ const CHECKS: Check[] = [
     // created/adjusted movements belong to no order.
     name: 'movement_sign',
     run: async (db, limit) => {
-      const { rows } = await sql<{ id: number; product_id: number; reason: string; delta: unknown; order_id: string | null }>`
+      const { rows } = await sql<{
+        id: number;
+        product_id: number;
+        reason: string;
+        delta: unknown;
+        order_id: string | null;
+      }>`
         SELECT m.id, m.product_id, m.reason, m.delta, m.order_id
           FROM stock_movements m
           LEFT JOIN order_lines l ON l.order_id = m.order_id AND l.product_id = m.product_id

@@ -10,13 +10,7 @@ import type { RowDataPacket } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import type { TestProject } from 'vitest/node';
 import { migrateToLatest } from '../lib/db/migrate';
-import {
-  createDatabase,
-  dropDatabase,
-  redactUrl,
-  resolveServer,
-  withDatabase,
-} from '../scripts/lib/mysql-server';
+import { createDatabase, dropDatabase, redactUrl, resolveServer, withDatabase } from '../scripts/lib/mysql-server';
 
 const PREFIX = 'shop_test_';
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;

@@ -4,7 +4,6 @@ import { json } from '../../lib/http/response';
 
 export const handler = endpoint({}, async () => {
   const up = await databaseIsUp();
-  return json(up ? 200 : 503, { status: up ? 'ok' : 'degraded', database: up ? 'ok' : 'unreachable' }, {
-    'Cache-Control': 'no-store',
-  });
+  const body = { status: up ? 'ok' : 'degraded', database: up ? 'ok' : 'unreachable' };
+  return json(up ? 200 : 503, body, { 'Cache-Control': 'no-store' });
 });

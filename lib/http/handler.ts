@@ -71,7 +71,8 @@ const jsonBody = (): Middleware => {
   return {
     before: async (request) => {
       const { body, isBase64Encoded } = request.event;
-      const size = body === undefined ? 0 : isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body);
+      const size =
+        body === undefined ? 0 : isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body);
       if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
       try {
         await parser.before?.(request);

@@ -20,11 +20,7 @@ export function noContent(headers: Record<string, string> = {}): HttpResult {
  * A cacheable JSON 200 with a strong ETag; 304 without a body when If-None-Match matches.
  * API Gateway passes the handler's answer through, so the handler must make the 304 itself.
  */
-export function cacheableJson(
-  body: unknown,
-  ifNoneMatch: string | undefined,
-  cacheControl: string,
-): HttpResult {
+export function cacheableJson(body: unknown, ifNoneMatch: string | undefined, cacheControl: string): HttpResult {
   const text = JSON.stringify(body);
   const etag = strongEtag(text);
   const headers = { ETag: etag, 'Cache-Control': cacheControl };

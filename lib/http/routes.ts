@@ -24,8 +24,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/docs', functionName: 'docs', admin: false },
 ];
 
-const matcher = (template: string): RegExp =>
-  new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
+const matcher = (template: string): RegExp => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
 
 /** The methods served at `path`, empty when no route has that path. */
 export function allowedMethods(path: string): string[] {

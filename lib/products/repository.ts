@@ -5,7 +5,16 @@ import type { ProductRecord } from './present';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
 
-const COLUMNS = ['id', 'name', 'description', 'price_cents', 'stock', 'archived_at', 'created_at', 'updated_at'] as const;
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'price_cents',
+  'stock',
+  'archived_at',
+  'created_at',
+  'updated_at',
+] as const;
 const P_COLUMNS = COLUMNS.map((c) => `p.${c}` as const);
 
 const LIVE_PRODUCTS = 'live_products';
@@ -23,7 +32,12 @@ export function isLiveNameConflict(err: unknown): boolean {
 }
 
 export async function findLiveProduct(db: Kysely<DB>, id: number): Promise<ProductRecord | undefined> {
-  return db.selectFrom('products').select(COLUMNS).where('id', '=', id).where('archived_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('products')
+    .select(COLUMNS)
+    .where('id', '=', id)
+    .where('archived_at', 'is', null)
+    .executeTakeFirst();
 }
 
 /** The live product, row-locked until the transaction ends. */

@@ -32,7 +32,11 @@ export const productDescription = z
   .string()
   .refine((s) => chars(s) <= MAX_DESCRIPTION_CHARS, `description must be at most ${MAX_DESCRIPTION_CHARS} characters`)
   .refine(wellFormed, 'description must be valid Unicode text')
-  .meta({ description: `Free text, at most ${MAX_DESCRIPTION_CHARS} characters.`, maxLength: MAX_DESCRIPTION_CHARS, example: 'A large mug' });
+  .meta({
+    description: `Free text, at most ${MAX_DESCRIPTION_CHARS} characters.`,
+    maxLength: MAX_DESCRIPTION_CHARS,
+    example: 'A large mug',
+  });
 
 export const productPrice = z
   .number()
@@ -72,7 +76,8 @@ export const updateProductBody = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one of name, description, price, stock')
   .meta({
     id: 'UpdateProduct',
-    description: 'Any non-empty subset of the product fields, same rules as on create. `stock` sets the absolute count.',
+    description:
+      'Any non-empty subset of the product fields, same rules as on create. `stock` sets the absolute count.',
     minProperties: 1,
   });
 
@@ -110,8 +115,12 @@ export const product = z
     description: z.string().meta({ example: 'A large mug' }),
     price: z.number().meta({ example: 19.99 }),
     stock: z.number().int().min(0).meta({ example: 100 }),
-    created_at: z.iso.datetime().meta({ description: 'RFC 3339 UTC, millisecond precision', example: '2026-11-24T10:00:00.000Z' }),
-    updated_at: z.iso.datetime().meta({ description: 'RFC 3339 UTC, millisecond precision', example: '2026-11-24T10:00:00.000Z' }),
+    created_at: z.iso
+      .datetime()
+      .meta({ description: 'RFC 3339 UTC, millisecond precision', example: '2026-11-24T10:00:00.000Z' }),
+    updated_at: z.iso
+      .datetime()
+      .meta({ description: 'RFC 3339 UTC, millisecond precision', example: '2026-11-24T10:00:00.000Z' }),
   })
   .strict()
   .meta({ id: 'Product' });
@@ -123,7 +132,8 @@ export const productList = z
     products: z.array(product),
     total: z.number().int().min(0).meta({ description: 'Live (not archived) products in the catalogue.' }),
     current_page: z.number().int().min(1).meta({
-      description: 'The page requested; for a cursor request, the page this window falls on (its position ÷ per_page + 1).',
+      description:
+        'The page requested; for a cursor request, the page this window falls on (its position ÷ per_page + 1).',
     }),
     per_page: z.number().int().min(1).max(MAX_PER_PAGE).meta({ default: DEFAULT_PER_PAGE }),
     total_pages: z.number().int().min(0),

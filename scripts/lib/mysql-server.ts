@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -286,12 +286,10 @@ async function initialiseDataDir(
   let command: string;
   let args: string[];
   if (binary.flavor === 'mariadb') {
-    const installDb = findExecutable(['mariadb-install-db', 'mysql_install_db'], [
-      dirname(binary.path),
-      '/usr/bin',
-      '/usr/local/bin',
-      '/usr/local/mysql/scripts',
-    ]);
+    const installDb = findExecutable(
+      ['mariadb-install-db', 'mysql_install_db'],
+      [dirname(binary.path), '/usr/bin', '/usr/local/bin', '/usr/local/mysql/scripts'],
+    );
     if (installDb === undefined) throw new Error(`Found ${binary.path} but not mariadb-install-db next to it`);
     // Flags appeared over time (10.4 added the auth method); pass only the ones this version knows.
     const help = spawnSync(installDb, ['--help'], { encoding: 'utf8' }).stdout ?? '';
@@ -521,10 +519,7 @@ export function devServerPort(): number {
  * With `start: false`, step 3 only reuses a running dev server and never starts one.
  * stop() stops only a server this call started.
  */
-export async function resolveServer(
-  mode: 'dev' | 'test',
-  options: { start?: boolean } = {},
-): Promise<ResolvedServer> {
+export async function resolveServer(mode: 'dev' | 'test', options: { start?: boolean } = {}): Promise<ResolvedServer> {
   const envNames = mode === 'test' ? ['TEST_DATABASE_URL', 'DATABASE_URL'] : ['DATABASE_URL'];
   for (const name of envNames) {
     const value = envValue(name);

@@ -48,7 +48,11 @@ const remove = (id: number | string, o: Partial<EventOptions> = {}) =>
   });
 
 const liveCounter = async (): Promise<number> => {
-  const r = await db().selectFrom('counters').select('value').where('name', '=', 'live_products').executeTakeFirstOrThrow();
+  const r = await db()
+    .selectFrom('counters')
+    .select('value')
+    .where('name', '=', 'live_products')
+    .executeTakeFirstOrThrow();
   return Number(r.value);
 };
 
@@ -70,7 +74,8 @@ const expectProblem = (res: Reply<any>, status: number, code: string) => {
 };
 
 /** The fields named in `errors` (a field breaking two rules appears twice there, once here). */
-const paths = (res: Reply<any>): string[] => [...new Set((res.body.errors as { path: string }[]).map((e) => e.path))].sort();
+const paths = (res: Reply<any>): string[] =>
+  [...new Set((res.body.errors as { path: string }[]).map((e) => e.path))].sort();
 
 const validBody = () => ({ name: uniqueName('Mug'), description: 'A mug', price: 19.99, stock: 10 });
 
@@ -80,7 +85,14 @@ describe('GET /products', () => {
     const res = await list();
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(Object.keys(res.body).sort()).toEqual(['current_page', 'next_cursor', 'per_page', 'products', 'total', 'total_pages']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'current_page',
+      'next_cursor',
+      'per_page',
+      'products',
+      'total',
+      'total_pages',
+    ]);
     expect(res.body).toMatchObject({ current_page: 1, per_page: 10 });
     expect(res.headers.etag).toMatch(STRONG_ETAG);
     expect(res.headers['cache-control']).toBe(`public, max-age=${config().cacheMaxAgeS}`);
@@ -216,7 +228,11 @@ describe('POST /products', () => {
       'malformed_json',
     );
     const big = JSON.stringify({ ...validBody(), description: 'x'.repeat(70_000) });
-    expectProblem(await create(undefined, { rawBody: big, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+    expectProblem(
+      await create(undefined, { rawBody: big, headers: { 'content-type': 'application/json' } }),
+      413,
+      'payload_too_large',
+    );
     expect(await snapshot()).toEqual(before);
   });
 
@@ -278,7 +294,13 @@ describe('PATCH /products/{id}', () => {
     const row = await makeProduct({ stock: 10 });
     const res = await patch(row.id, { price: 5.5, stock: 3 });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: row.id, name: row.name, price: 5.5, stock: 3, created_at: row.created_at.toISOString() });
+    expect(res.body).toMatchObject({
+      id: row.id,
+      name: row.name,
+      price: 5.5,
+      stock: 3,
+      created_at: row.created_at.toISOString(),
+    });
     const back = await get(row.id);
     expect(back.body).toEqual(res.body);
     expect(res.headers.etag).toBe(back.headers.etag);
@@ -333,7 +355,11 @@ describe('PATCH /products/{id}', () => {
     const noKey = await patch(row.id, {}, { admin: false });
     expectProblem(noKey, 401, 'unauthorized');
     expect(noKey.headers['www-authenticate']).toMatch(/^Bearer/);
-    expectProblem(await patch('x', undefined, { admin: false, rawBody: 'x', headers: { 'content-type': 'text/plain' } }), 401, 'unauthorized');
+    expectProblem(
+      await patch('x', undefined, { admin: false, rawBody: 'x', headers: { 'content-type': 'text/plain' } }),
+      401,
+      'unauthorized',
+    );
     expect(await snapshot(row.id)).toEqual(before);
   });
 });

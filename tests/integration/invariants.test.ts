@@ -29,7 +29,9 @@ async function freshDatabase(): Promise<{ url: string; db: Kysely<DB> }> {
 }
 
 /** A consistent shop: 3 products, a confirmed and a cancelled order, ledger and counter to match. */
-async function seedConsistentShop(db: Kysely<DB>): Promise<{ products: number[]; confirmed: string; cancelled: string }> {
+async function seedConsistentShop(
+  db: Kysely<DB>,
+): Promise<{ products: number[]; confirmed: string; cancelled: string }> {
   const at = new Date('2026-11-25T10:00:00.000Z');
   const products: number[] = [];
   for (const [i, stock] of [10, 5, 0].entries()) {
@@ -39,40 +41,82 @@ async function seedConsistentShop(db: Kysely<DB>): Promise<{ products: number[];
       .executeTakeFirstOrThrow();
     const id = Number(res.insertId);
     products.push(id);
-    if (stock > 0) await db.insertInto('stock_movements').values({ product_id: id, delta: stock, reason: 'created', order_id: null, created_at: at }).execute();
+    if (stock > 0)
+      await db
+        .insertInto('stock_movements')
+        .values({ product_id: id, delta: stock, reason: 'created', order_id: null, created_at: at })
+        .execute();
   }
   await db.updateTable('counters').set({ value: 3 }).where('name', '=', 'live_products').execute();
   const [p0, p1, p2] = products as [number, number, number];
   // P2 was created with 4, then adjusted to 3, then ordered empty.
-  await db.insertInto('stock_movements').values([
-    { product_id: p2, delta: 4, reason: 'created', order_id: null, created_at: at },
-    { product_id: p2, delta: -1, reason: 'adjusted', order_id: null, created_at: at },
-  ]).execute();
+  await db
+    .insertInto('stock_movements')
+    .values([
+      { product_id: p2, delta: 4, reason: 'created', order_id: null, created_at: at },
+      { product_id: p2, delta: -1, reason: 'adjusted', order_id: null, created_at: at },
+    ])
+    .execute();
 
   const order = async (id: string, status: 'confirmed' | 'cancelled', lines: Array<[number, number, number]>) => {
     const total = lines.reduce((s, [, q, price]) => s + q * price, 0);
-    await db.insertInto('orders').values({ id, status, total_cents: total, created_at: at, cancelled_at: status === 'cancelled' ? at : null }).execute();
+    await db
+      .insertInto('orders')
+      .values({ id, status, total_cents: total, created_at: at, cancelled_at: status === 'cancelled' ? at : null })
+      .execute();
     await db
       .insertInto('order_lines')
-      .values(lines.map(([pid, q, price], i) => ({ order_id: id, product_id: pid, line_no: i + 1, name: `P`, quantity: q, unit_price_cents: price, line_total_cents: q * price })))
+      .values(
+        lines.map(([pid, q, price], i) => ({
+          order_id: id,
+          product_id: pid,
+          line_no: i + 1,
+          name: `P`,
+          quantity: q,
+          unit_price_cents: price,
+          line_total_cents: q * price,
+        })),
+      )
       .execute();
     for (const [pid, q] of lines) {
-      await db.insertInto('stock_movements').values({ product_id: pid, delta: -q, reason: 'order', order_id: id, created_at: at }).execute();
-      if (status === 'cancelled') await db.insertInto('stock_movements').values({ product_id: pid, delta: q, reason: 'cancel', order_id: id, created_at: at }).execute();
+      await db
+        .insertInto('stock_movements')
+        .values({ product_id: pid, delta: -q, reason: 'order', order_id: id, created_at: at })
+        .execute();
+      if (status === 'cancelled')
+        await db
+          .insertInto('stock_movements')
+          .values({ product_id: pid, delta: q, reason: 'cancel', order_id: id, created_at: at })
+          .execute();
     }
   };
   const confirmed = `ord_${'a'.repeat(26)}`;
   const cancelled = `ord_${'b'.repeat(26)}`;
-  await order(confirmed, 'confirmed', [[p0, 2, 250], [p2, 3, 750]]);
-  await order(cancelled, 'cancelled', [[p0, 1, 250], [p1, 5, 500]]);
+  await order(confirmed, 'confirmed', [
+    [p0, 2, 250],
+    [p2, 3, 750],
+  ]);
+  await order(cancelled, 'cancelled', [
+    [p0, 1, 250],
+    [p1, 5, 500],
+  ]);
   await db
     .updateTable('products')
     .set({ stock: sql`CASE id WHEN ${p0} THEN 8 WHEN ${p1} THEN 5 ELSE 0 END` })
     .execute();
-  await db.insertInto('idempotency_keys').values({
-    idem_key: 'key-1', request_hash: 'f'.repeat(64), status_code: 201, response_body: '{}', location: `/orders/${confirmed}`,
-    order_id: confirmed, created_at: at, expires_at: at,
-  }).execute();
+  await db
+    .insertInto('idempotency_keys')
+    .values({
+      idem_key: 'key-1',
+      request_hash: 'f'.repeat(64),
+      status_code: 201,
+      response_body: '{}',
+      location: `/orders/${confirmed}`,
+      order_id: confirmed,
+      created_at: at,
+      expires_at: at,
+    })
+    .execute();
   return { products, confirmed, cancelled };
 }
 
@@ -106,7 +150,14 @@ describe('checkInvariants', () => {
     expect(report.counts).toEqual({ products: 3, orders: 2, orderLines: 4, movements: 10 });
   });
 
-  const corruptions: Array<{ name: string; invariant: InvariantName; subject: (s: Awaited<ReturnType<typeof seedConsistentShop>>) => string; corrupt: (db: Kysely<DB>, s: Awaited<ReturnType<typeof seedConsistentShop>>) => Promise<void>; expected?: RegExp; actual?: RegExp }> = [
+  const corruptions: Array<{
+    name: string;
+    invariant: InvariantName;
+    subject: (s: Awaited<ReturnType<typeof seedConsistentShop>>) => string;
+    corrupt: (db: Kysely<DB>, s: Awaited<ReturnType<typeof seedConsistentShop>>) => Promise<void>;
+    expected?: RegExp;
+    actual?: RegExp;
+  }> = [
     {
       name: 'a stock changed without a ledger movement',
       invariant: 'stock_equals_ledger',
@@ -122,7 +173,10 @@ describe('checkInvariants', () => {
       invariant: 'ledger_without_product',
       subject: () => 'product 999999',
       corrupt: async (db) => {
-        await db.insertInto('stock_movements').values({ product_id: 999999, delta: 3, reason: 'created', order_id: null, created_at: new Date() }).execute();
+        await db
+          .insertInto('stock_movements')
+          .values({ product_id: 999999, delta: 3, reason: 'created', order_id: null, created_at: new Date() })
+          .execute();
       },
     },
     {
@@ -141,7 +195,12 @@ describe('checkInvariants', () => {
       invariant: 'line_total',
       subject: (s) => `order ${s.confirmed} product ${s.products[0]}`,
       corrupt: async (db, s) => {
-        await db.updateTable('order_lines').set({ line_total_cents: 499 }).where('order_id', '=', s.confirmed).where('product_id', '=', s.products[0]!).execute();
+        await db
+          .updateTable('order_lines')
+          .set({ line_total_cents: 499 })
+          .where('order_id', '=', s.confirmed)
+          .where('product_id', '=', s.products[0]!)
+          .execute();
       },
       expected: /500 \(2 × 250\)/,
       actual: /499/,
@@ -161,7 +220,16 @@ describe('checkInvariants', () => {
       invariant: 'order_without_lines',
       subject: () => `order ord_${'c'.repeat(26)}`,
       corrupt: async (db) => {
-        await db.insertInto('orders').values({ id: `ord_${'c'.repeat(26)}`, status: 'confirmed', total_cents: 0, created_at: new Date(), cancelled_at: null }).execute();
+        await db
+          .insertInto('orders')
+          .values({
+            id: `ord_${'c'.repeat(26)}`,
+            status: 'confirmed',
+            total_cents: 0,
+            created_at: new Date(),
+            cancelled_at: null,
+          })
+          .execute();
       },
     },
     {
@@ -169,7 +237,16 @@ describe('checkInvariants', () => {
       invariant: 'order_ledger',
       subject: (s) => `order ${s.cancelled} product ${s.products[1]}`,
       corrupt: async (db, s) => {
-        await db.insertInto('stock_movements').values({ product_id: s.products[1]!, delta: 5, reason: 'cancel', order_id: s.cancelled, created_at: new Date() }).execute();
+        await db
+          .insertInto('stock_movements')
+          .values({
+            product_id: s.products[1]!,
+            delta: 5,
+            reason: 'cancel',
+            order_id: s.cancelled,
+            created_at: new Date(),
+          })
+          .execute();
         await db.updateTable('products').set({ stock: 10 }).where('id', '=', s.products[1]!).execute();
       },
       expected: /ordered -5, cancelled 5/,
@@ -180,7 +257,12 @@ describe('checkInvariants', () => {
       invariant: 'movement_sign',
       subject: () => 'movement',
       corrupt: async (db, s) => {
-        await db.updateTable('stock_movements').set({ delta: 2 }).where('order_id', '=', s.confirmed).where('product_id', '=', s.products[0]!).execute();
+        await db
+          .updateTable('stock_movements')
+          .set({ delta: 2 })
+          .where('order_id', '=', s.confirmed)
+          .where('product_id', '=', s.products[0]!)
+          .execute();
       },
     },
     {
@@ -189,7 +271,19 @@ describe('checkInvariants', () => {
       subject: () => 'idempotency key "key-2"',
       corrupt: async (db) => {
         const at = new Date();
-        await db.insertInto('idempotency_keys').values({ idem_key: 'key-2', request_hash: '0'.repeat(64), status_code: 201, response_body: '{}', location: null, order_id: `ord_${'d'.repeat(26)}`, created_at: at, expires_at: at }).execute();
+        await db
+          .insertInto('idempotency_keys')
+          .values({
+            idem_key: 'key-2',
+            request_hash: '0'.repeat(64),
+            status_code: 201,
+            response_body: '{}',
+            location: null,
+            order_id: `ord_${'d'.repeat(26)}`,
+            created_at: at,
+            expires_at: at,
+          })
+          .execute();
       },
     },
     {

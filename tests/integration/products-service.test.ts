@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 const liveCounter = async (): Promise<number> => {
-  const r = await db().selectFrom('counters').select('value').where('name', '=', 'live_products').executeTakeFirstOrThrow();
+  const r = await db()
+    .selectFrom('counters')
+    .select('value')
+    .where('name', '=', 'live_products')
+    .executeTakeFirstOrThrow();
   return Number(r.value);
 };
 
@@ -38,7 +42,12 @@ const liveCount = async (): Promise<number> => {
 const rowOf = (id: number) => db().selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst();
 
 const movementsOf = (id: number) =>
-  db().selectFrom('stock_movements').select(['delta', 'reason', 'order_id']).where('product_id', '=', id).orderBy('id').execute();
+  db()
+    .selectFrom('stock_movements')
+    .select(['delta', 'reason', 'order_id'])
+    .where('product_id', '=', id)
+    .orderBy('id')
+    .execute();
 
 /** Everything a rejected request must leave alone. */
 const snapshot = async (productId?: number) => ({
@@ -84,7 +93,12 @@ describe('createProduct', () => {
     expect(back.name).toBe(name);
     expect(back.description).toBe('Ünïcødé 🍵');
     expect(back.price).toBe(0.1);
-    const max = await createProduct(db(), { name: uniqueName(), description: '', price: 99_999_999.99, stock: 1_000_000_000 });
+    const max = await createProduct(db(), {
+      name: uniqueName(),
+      description: '',
+      price: 99_999_999.99,
+      stock: 1_000_000_000,
+    });
     expect(await getProduct(db(), max.id)).toMatchObject({ price: 99_999_999.99, stock: 1_000_000_000 });
   });
 
@@ -97,14 +111,18 @@ describe('createProduct', () => {
   it('refuses a second live product of one name with product_name_taken and changes nothing', async () => {
     const existing = await makeProduct();
     const before = await snapshot(existing.id);
-    expect(await codeOf(createProduct(db(), { name: existing.name, description: '', price: 1, stock: 5 }))).toBe('product_name_taken');
+    expect(await codeOf(createProduct(db(), { name: existing.name, description: '', price: 1, stock: 5 }))).toBe(
+      'product_name_taken',
+    );
     expect(await snapshot(existing.id)).toEqual(before);
   });
 
   it('treats names byte-exactly: other case or accents are other products', async () => {
     const base = uniqueName('tea');
     await createProduct(db(), { name: base, description: '', price: 1, stock: 1 });
-    await expect(createProduct(db(), { name: base.toUpperCase(), description: '', price: 1, stock: 1 })).resolves.toBeDefined();
+    await expect(
+      createProduct(db(), { name: base.toUpperCase(), description: '', price: 1, stock: 1 }),
+    ).resolves.toBeDefined();
   });
 
   it('lets an archived product’s name be used again', async () => {
@@ -120,7 +138,9 @@ describe('createProduct', () => {
       Array.from({ length: 12 }, () => createProduct(wide, { name, description: '', price: 3, stock: 4 })),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
-    const taken = results.filter((r) => r.status === 'rejected' && r.reason instanceof AppError && r.reason.code === 'product_name_taken');
+    const taken = results.filter(
+      (r) => r.status === 'rejected' && r.reason instanceof AppError && r.reason.code === 'product_name_taken',
+    );
     expect(ok).toHaveLength(1);
     expect(taken).toHaveLength(11);
     const rows = await db().selectFrom('products').select('id').where('name', '=', name).execute();
@@ -261,7 +281,9 @@ describe('updateProduct', () => {
     const p = await updateProduct(db(), row.id, { stock: 1 }, etag);
     expect(p.stock).toBe(1);
     await expect(updateProduct(db(), row.id, { stock: 2 }, '*')).resolves.toMatchObject({ stock: 2 });
-    await expect(updateProduct(db(), row.id, { stock: 3 }, `"nope", ${productEtag(await getProduct(db(), row.id))}`)).resolves.toMatchObject({
+    await expect(
+      updateProduct(db(), row.id, { stock: 3 }, `"nope", ${productEtag(await getProduct(db(), row.id))}`),
+    ).resolves.toMatchObject({
       stock: 3,
     });
   });
@@ -292,7 +314,9 @@ describe('updateProduct', () => {
       Array.from({ length: 10 }, (_, i) => updateProduct(wide, row.id, { stock: 200 + i }, etag)),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
-    const failed = results.filter((r) => r.status === 'rejected' && r.reason instanceof AppError && r.reason.code === 'precondition_failed');
+    const failed = results.filter(
+      (r) => r.status === 'rejected' && r.reason instanceof AppError && r.reason.code === 'precondition_failed',
+    );
     expect(ok).toHaveLength(1);
     expect(failed).toHaveLength(9);
     expect(await movementsOf(row.id)).toHaveLength(2);
@@ -340,7 +364,9 @@ describe('archiveProduct', () => {
     expect(await liveCounter()).toBe(await liveCount());
     await Promise.all([
       ...victims.map((v) => archiveProduct(wide, v.id)),
-      ...Array.from({ length: 16 }, () => createProduct(wide, { name: uniqueName(), description: '', price: 1, stock: 1 })),
+      ...Array.from({ length: 16 }, () =>
+        createProduct(wide, { name: uniqueName(), description: '', price: 1, stock: 1 }),
+      ),
     ]);
     expect(await liveCounter()).toBe(await liveCount());
   });

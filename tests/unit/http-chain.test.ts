@@ -27,7 +27,12 @@ describe('the middy chain', () => {
   });
 
   it('rejects a non-JSON content type with 415', async () => {
-    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: 'name=a', headers: { 'content-type': 'text/plain' } });
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: 'name=a',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(415);
     expect(res.body.code).toBe('unsupported_media_type');
   });
@@ -50,7 +55,12 @@ describe('the middy chain', () => {
   });
 
   it('rejects an empty JSON body with 400 malformed_json', async () => {
-    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: '', headers: { 'content-type': 'application/json' } });
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('malformed_json');
   });
@@ -70,12 +80,22 @@ describe('the middy chain', () => {
 
   it('rejects a body over 64 KiB with 413, and one at the limit is parsed', async () => {
     const over = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), qty: 1 });
-    const res = await invoke(open, { method: 'POST', path: '/x', rawBody: over, headers: { 'content-type': 'application/json' } });
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: over,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('payload_too_large');
     const exact = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES - 20), qty: 1 });
     expect(Buffer.byteLength(exact)).toBeLessThanOrEqual(MAX_BODY_BYTES);
-    const ok = await invoke(open, { method: 'POST', path: '/x', rawBody: exact, headers: { 'content-type': 'application/json' } });
+    const ok = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: exact,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -88,7 +108,12 @@ describe('the middy chain', () => {
   });
 
   it('checks the admin key before the body: no key gives 401 even for a bad body', async () => {
-    const res = await invoke(echo, { method: 'POST', path: '/x', rawBody: 'not json', headers: { 'content-type': 'text/plain' } });
+    const res = await invoke(echo, {
+      method: 'POST',
+      path: '/x',
+      rawBody: 'not json',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('unauthorized');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
@@ -96,7 +121,12 @@ describe('the middy chain', () => {
 
   it('rejects a wrong admin key and a non-Bearer scheme', async () => {
     for (const authorization of ['Bearer wrong', 'Basic ZGV2OmtleQ==', 'Bearer ', 'dev-admin-key-change-me']) {
-      const res = await invoke(echo, { method: 'POST', path: '/x', json: { name: 'a', qty: 1 }, headers: { authorization } });
+      const res = await invoke(echo, {
+        method: 'POST',
+        path: '/x',
+        json: { name: 'a', qty: 1 },
+        headers: { authorization },
+      });
       expect(res.status, authorization).toBe(401);
     }
   });
@@ -133,6 +163,10 @@ describe('the middy chain', () => {
     });
     const res = await invoke(h, { path: '/x' });
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ code: 'product_not_found', title: 'Product not found', detail: 'Product 9 does not exist' });
+    expect(res.body).toMatchObject({
+      code: 'product_not_found',
+      title: 'Product not found',
+      detail: 'Product 9 does not exist',
+    });
   });
 });

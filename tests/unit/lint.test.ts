@@ -46,7 +46,9 @@ describe('code health rules', () => {
     const offenders = [...sourceFiles(join(root, 'lib')), ...sourceFiles(join(root, 'functions'))]
       .map((path) => relative(root, path))
       .filter((path) => path !== join('lib', 'config.ts'))
-      .filter((path) => /process\s*\.\s*env|process\s*\[\s*['"]env['"]\s*\]/.test(readFileSync(join(root, path), 'utf8')));
+      .filter((path) =>
+        /process\s*\.\s*env|process\s*\[\s*['"]env['"]\s*\]/.test(readFileSync(join(root, path), 'utf8')),
+      );
     expect(offenders).toEqual([]);
   });
 

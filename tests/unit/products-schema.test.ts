@@ -9,7 +9,9 @@ const problems = (schema: z.ZodType, value: unknown): string[] => {
   const r = schema.safeParse(value);
   if (r.success) return [];
   // One entry per field: a value may break two rules of one field (too big and too precise).
-  const paths = r.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `${i.keys.join(',')}:unknown` : i.path.join('.')));
+  const paths = r.error.issues.map((i) =>
+    i.code === 'unrecognized_keys' ? `${i.keys.join(',')}:unknown` : i.path.join('.'),
+  );
   return [...new Set(paths)];
 };
 
@@ -19,7 +21,12 @@ describe('create product body', () => {
   });
 
   it('defaults description to an empty string', () => {
-    expect(createProductBody.parse({ name: 'Mug', price: 1, stock: 0 })).toEqual({ name: 'Mug', description: '', price: 1, stock: 0 });
+    expect(createProductBody.parse({ name: 'Mug', price: 1, stock: 0 })).toEqual({
+      name: 'Mug',
+      description: '',
+      price: 1,
+      stock: 0,
+    });
   });
 
   it('trims the name and then requires 1–255 characters', () => {
@@ -99,9 +106,9 @@ describe('update product body', () => {
   });
 
   it('applies the same rules as create', () => {
-    expect(problems(updateProductBody, { name: ' ', price: 1.234, stock: -1, description: 'd'.repeat(2001) }).sort()).toEqual(
-      ['description', 'name', 'price', 'stock'],
-    );
+    expect(
+      problems(updateProductBody, { name: ' ', price: 1.234, stock: -1, description: 'd'.repeat(2001) }).sort(),
+    ).toEqual(['description', 'name', 'price', 'stock']);
   });
 
   it('rejects null for a field and unknown fields', () => {
@@ -132,11 +139,16 @@ describe('list products query', () => {
 
   it('decodes a cursor into its position', () => {
     const cursor = encodeCursor({ after: 42, position: 20 });
-    expect(listProductsQuery.parse({ cursor, per_page: '20' })).toEqual({ cursor: { after: 42, position: 20 }, per_page: 20 });
+    expect(listProductsQuery.parse({ cursor, per_page: '20' })).toEqual({
+      cursor: { after: 42, position: 20 },
+      per_page: 20,
+    });
   });
 
   it('rejects cursor together with page', () => {
-    expect(problems(listProductsQuery, { cursor: encodeCursor({ after: 1, position: 1 }), page: '2' })).toEqual(['cursor']);
+    expect(problems(listProductsQuery, { cursor: encodeCursor({ after: 1, position: 1 }), page: '2' })).toEqual([
+      'cursor',
+    ]);
   });
 
   it('rejects unknown query parameters', () => {
@@ -146,12 +158,24 @@ describe('list products query', () => {
 
 describe('product response schema', () => {
   it('describes what the service returns', () => {
-    const p = { id: 1, name: 'Mug', description: '', price: 19.99, stock: 0, created_at: '2026-11-24T10:00:00.000Z', updated_at: '2026-11-24T10:00:00.000Z' };
+    const p = {
+      id: 1,
+      name: 'Mug',
+      description: '',
+      price: 19.99,
+      stock: 0,
+      created_at: '2026-11-24T10:00:00.000Z',
+      updated_at: '2026-11-24T10:00:00.000Z',
+    };
     expect(product.parse(p)).toEqual(p);
   });
 
   it('converts to JSON Schema (the OpenAPI source) with limits and descriptions', () => {
-    type ObjectSchema = { properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: boolean };
+    type ObjectSchema = {
+      properties: Record<string, Record<string, unknown>>;
+      required: string[];
+      additionalProperties: boolean;
+    };
     const out = z.toJSONSchema(createProductBody, { io: 'input' }) as { $defs: Record<string, ObjectSchema> };
     const doc = out.$defs.CreateProduct as ObjectSchema;
     expect(doc.additionalProperties).toBe(false);
