@@ -42,7 +42,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: Math.round(performance.now() - start) };
 }
 
-function expectUnavailable(res: Reply): void {
+function expectUnavailable(res: Reply<{ code?: string }>): void {
   expect(res.status).toBe(503);
   expect(res.headers['content-type']).toBe('application/problem+json');
   expect(res.body.code).toBe('database_unavailable');
@@ -76,16 +76,37 @@ describe.skipIf(!hasServerBinary())('database unreachable', () => {
   it('answers 503 database_unavailable within seconds while the server is down, /health says unreachable, and the same process recovers when it is back', async () => {
     // Warm: the pool holds live connections, as in a Lambda that has served requests.
     const product = await makeProduct({ stock: 5 });
-    expect((await invoke(getProduct, { path: `/products/${product.id}`, route: '/products/{id}', pathParameters: { id: String(product.id) } })).status).toBe(200);
+    expect(
+      (
+        await invoke(getProduct, {
+          path: `/products/${product.id}`,
+          route: '/products/{id}',
+          pathParameters: { id: String(product.id) },
+        })
+      ).status,
+    ).toBe(200);
     expect((await invoke(health, { path: '/health' })).status).toBe(200);
     const before = await tableCounts();
 
     await server!.stop();
 
     const down = {
-      get: await timed(() => invoke(getProduct, { path: `/products/${product.id}`, route: '/products/{id}', pathParameters: { id: String(product.id) } })),
+      get: await timed(() =>
+        invoke(getProduct, {
+          path: `/products/${product.id}`,
+          route: '/products/{id}',
+          pathParameters: { id: String(product.id) },
+        }),
+      ),
       list: await timed(() => invoke(listProducts, { path: '/products' })),
-      create: await timed(() => invoke(createProduct, { method: 'POST', path: '/products', admin: true, json: { name: uniqueName(), price: 1, stock: 1 } })),
+      create: await timed(() =>
+        invoke(createProduct, {
+          method: 'POST',
+          path: '/products',
+          admin: true,
+          json: { name: uniqueName(), price: 1, stock: 1 },
+        }),
+      ),
       health: await timed(() => invoke(health, { path: '/health' })),
     };
     expectUnavailable(down.get.value);
@@ -103,10 +124,21 @@ describe.skipIf(!hasServerBinary())('database unreachable', () => {
     expect(Number(new URL(server.url).port)).toBe(port);
 
     // The first request after the server is back must already succeed: no dead pooled connection.
-    const first = await timed(() => invoke(getProduct, { path: `/products/${product.id}`, route: '/products/{id}', pathParameters: { id: String(product.id) } }));
+    const first = await timed(() =>
+      invoke(getProduct, {
+        path: `/products/${product.id}`,
+        route: '/products/{id}',
+        pathParameters: { id: String(product.id) },
+      }),
+    );
     expect(first.value.status).toBe(200);
     expect((await invoke(health, { path: '/health' })).status).toBe(200);
-    const created = await invoke(createProduct, { method: 'POST', path: '/products', admin: true, json: { name: uniqueName(), price: 2.5, stock: 3 } });
+    const created = await invoke(createProduct, {
+      method: 'POST',
+      path: '/products',
+      admin: true,
+      json: { name: uniqueName(), price: 2.5, stock: 3 },
+    });
     expect(created.status).toBe(201);
     expect(await stockOf(product.id)).toBe(5);
     // Nothing was written by the requests that failed during the outage.
