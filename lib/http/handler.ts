@@ -33,6 +33,8 @@ export interface EndpointSpec<B, Q, P> {
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
+  /** Validates request headers (names lower-cased); handlers read the values from `headers`. */
+  headers?: z.ZodType;
 }
 
 /**
@@ -105,6 +107,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       body: { schema: spec.body, value: event.body as unknown },
       query: { schema: spec.query, value: event.queryStringParameters ?? {} },
       params: { schema: spec.params, value: event.pathParameters ?? {} },
+      headers: { schema: spec.headers, value: event.headers ?? {} },
     });
     return fn({
       body: input.body as B,

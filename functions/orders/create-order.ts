@@ -1,0 +1,14 @@
+import { endpoint } from '../../lib/http/handler';
+import { json } from '../../lib/http/response';
+import { placeOrderBody, placeOrderHeaders } from '../../lib/orders/schema';
+import { placeOrder } from '../../lib/orders/service';
+
+/** POST /orders: 201 + Location; a repeated Idempotency-Key replays the stored 201. */
+export const handler = endpoint({ body: placeOrderBody, headers: placeOrderHeaders }, async ({ body, headers }) => {
+  const placed = await placeOrder({ products: body.products, idempotencyKey: headers['idempotency-key'] });
+  return json(placed.statusCode, placed.order, {
+    Location: placed.location,
+    'Cache-Control': 'no-store',
+    ...(placed.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+  });
+});

@@ -1,0 +1,78 @@
+import type { Kysely, Transaction } from 'kysely';
+import { config } from '../config';
+import { BusyError } from '../errors';
+import { isRetryableLockError } from './errors';
+import type { DB } from './types';
+
+export interface TransactionOptions {
+  /** Retries after the first attempt on deadlock (1213) / lock-wait timeout (1205). Default: DB_MAX_RETRIES. */
+  maxRetries?: number;
+  /** Backoff before retry n (0-based) is uniformly random in [base·2ⁿ, 2·base·2ⁿ) ms. */
+  baseDelayMs?: number;
+  /**
+   * No retry starts unless it could still hit a full lock wait and finish within this many ms of
+   * the first attempt, so the Lambda (10 s timeout) answers 503 busy before it is killed.
+   */
+  budgetMs?: number;
+  /** Called before each retry (logging, metrics, tests). */
+  onRetry?: (error: unknown, retry: number) => void;
+}
+
+const DEFAULT_BASE_DELAY_MS = 10;
+const DEFAULT_BUDGET_MS = 8_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `fn` in one transaction and commits; on any failure rolls back and rethrows. Deadlocks and
+ * lock-wait timeouts re-run the whole transaction (fn must be safe to re-run: everything it wrote
+ * was rolled back) with jittered exponential backoff, then give BusyError (503 busy). Connection
+ * errors are not retried here: they propagate and map to 503 database_unavailable.
+ *
+ * A controlled transaction is used rather than `db.transaction().execute()` so that a failed
+ * ROLLBACK (the connection is already gone) cannot hide the error that caused it. The connection
+ * goes back to the pool after COMMIT or ROLLBACK either way; mysql2 drops a connection from the
+ * pool when it fails fatally (lost, killed, closed), so a broken one is never handed out again.
+ */
+export async function withTransaction<T>(
+  db: Kysely<DB>,
+  fn: (trx: Transaction<DB>, attempt: number) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
+  const maxRetries = opts.maxRetries ?? config().dbMaxRetries;
+  const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
+  const lockWaitMs = config().dbLockWaitTimeoutS * 1000;
+  const started = Date.now();
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await runOnce(db, (trx) => fn(trx, attempt));
+    } catch (err) {
+      if (!isRetryableLockError(err)) throw err;
+      const delay = baseDelayMs * 2 ** attempt * (1 + Math.random());
+      const outOfTime = Date.now() - started + delay + lockWaitMs > budgetMs;
+      if (attempt >= maxRetries || outOfTime) throw new BusyError(err);
+      opts.onRetry?.(err, attempt + 1);
+      await sleep(delay);
+    }
+  }
+}
+
+async function runOnce<T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  const trx = await db.startTransaction().execute();
+  try {
+    const result = await fn(trx);
+    await trx.commit().execute();
+    return result;
+  } catch (err) {
+    if (!trx.isCommitted && !trx.isRolledBack) {
+      // A rollback that fails means the connection is gone; the original error is the one to report.
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { isDuplicateKey, isLockWaitTimeout } from '../db/errors';
+import type { DB, IdempotencyKeysTable } from '../db/types';
+import { IdempotencyKeyInUseError } from '../errors';
+import type { OrderLineInput } from './schema';
+
+/**
+ * Idempotency keys for `POST /orders`. The key row is written inside the order's own transaction:
+ * first as a placeholder (status 0) that makes a concurrent request with the same key wait on its
+ * row lock, then completed with the 201 response just before COMMIT. A failed attempt rolls the
+ * placeholder back with everything else, so only successful responses are ever stored.
+ */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+type Conn = Kysely<DB> | Transaction<DB>;
+
+export interface StoredResponse {
+  idem_key: string;
+  request_hash: string;
+  status_code: number;
+  response_body: string;
+  location: string | null;
+  expires_at: Date;
+}
+
+/**
+ * SHA-256 of the canonical request: lines sorted by product_id, fixed key order. The same lines in
+ * another order, or with other JSON whitespace, are the same request.
+ */
+export function requestHash(lines: readonly OrderLineInput[]): string {
+  const canonical = [...lines]
+    .sort((a, b) => a.product_id - b.product_id)
+    .map((l) => ({ product_id: l.product_id, quantity: l.quantity }));
+  return createHash('sha256').update(JSON.stringify({ products: canonical })).digest('hex');
+}
+
+export const isExpired = (row: Pick<StoredResponse, 'expires_at'>, now: Date): boolean =>
+  row.expires_at.getTime() <= now.getTime();
+
+/** A plain (non-locking) read of the stored key, committed rows only. */
+export async function findKey(conn: Conn, key: string): Promise<StoredResponse | undefined> {
+  return conn
+    .selectFrom('idempotency_keys')
+    .select(['idem_key', 'request_hash', 'status_code', 'response_body', 'location', 'expires_at'])
+    .where('idem_key', '=', key)
+    .executeTakeFirst();
+}
+
+/** Removes the key if (and only if) it has expired, so a fresh request can claim it. */
+export async function deleteExpiredKey(trx: Transaction<DB>, key: string, now: Date): Promise<void> {
+  await trx.deleteFrom('idempotency_keys').where('idem_key', '=', key).where('expires_at', '<=', now).execute();
+}
+
+/**
+ * Inserts the placeholder row. Returns false when the key already exists (committed by another
+ * request, possibly after this one waited for it). If the holder of the key stays in flight past
+ * the lock-wait limit, that is reported as 409 idempotency_key_in_use rather than retried.
+ */
+export async function claimKey(trx: Transaction<DB>, key: string, hash: string, now: Date): Promise<boolean> {
+  const row: IdempotencyKeysTable = {
+    idem_key: key,
+    request_hash: hash,
+    status_code: 0,
+    response_body: '',
+    location: null,
+    order_id: null,
+    created_at: now,
+    expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+  };
+  try {
+    await trx.insertInto('idempotency_keys').values(row).execute();
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    if (isLockWaitTimeout(err)) throw new IdempotencyKeyInUseError();
+    throw err;
+  }
+}
+
+/** Stores the response in the claimed row, in the same transaction as the order. */
+export async function completeKey(
+  trx: Transaction<DB>,
+  key: string,
+  response: { statusCode: number; body: string; location: string; orderId: string },
+): Promise<void> {
+  await trx
+    .updateTable('idempotency_keys')
+    .set({
+      status_code: response.statusCode,
+      response_body: response.body,
+      location: response.location,
+      order_id: response.orderId,
+    })
+    .where('idem_key', '=', key)
+    .execute();
+}
+
+export interface PurgeResult {
+  deleted: number;
+  batches: number;
+  /** True when the batch limit stopped the purge with expired keys possibly left for the next run. */
+  truncated: boolean;
+}
+
+/**
+ * Deletes expired keys in bounded batches (`DELETE … ORDER BY expires_at LIMIT n`), each its own
+ * short autocommit statement, so the purge never holds many locks or a long transaction.
+ */
+export async function purgeExpiredKeys(
+  db: Kysely<DB>,
+  now: Date,
+  opts: { batchSize?: number; maxBatches?: number } = {},
+): Promise<PurgeResult> {
+  const batchSize = opts.batchSize ?? 1000;
+  const maxBatches = opts.maxBatches ?? 100;
+  let deleted = 0;
+  for (let batches = 1; batches <= maxBatches; batches++) {
+    const res = await db
+      .deleteFrom('idempotency_keys')
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(batchSize)
+      .executeTakeFirst();
+    const n = Number(res.numDeletedRows);
+    deleted += n;
+    if (n < batchSize) return { deleted, batches, truncated: false };
+  }
+  return { deleted, batches: maxBatches, truncated: true };
+}

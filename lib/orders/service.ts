@@ -1,0 +1,253 @@
+import type { Kysely, Transaction } from 'kysely';
+import { db as writerDb, readDb } from '../db/client';
+import { withTransaction } from '../db/transaction';
+import type { DB, OrderLineRow, OrderRow } from '../db/types';
+import {
+  AppError,
+  IdempotencyKeyInUseError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  OrderNotFoundError,
+  type StockShortfall,
+  UnknownProductError,
+  ValidationError,
+} from '../errors';
+import { DEFAULT_PER_PAGE } from '../http/schemas';
+import { fromCents } from '../money';
+import { recordMovements } from '../stock/ledger';
+import {
+  claimKey,
+  completeKey,
+  deleteExpiredKey,
+  findKey,
+  isExpired,
+  requestHash,
+  type StoredResponse,
+} from './idempotency';
+import { isOrderId, newOrderId } from './ids';
+import {
+  changeStock,
+  countOrders,
+  findOrder,
+  findOrderLines,
+  insertOrder,
+  insertOrderLines,
+  listOrderRows,
+  lockOrder,
+  lockProducts,
+  markCancelled,
+} from './repository';
+import type { OrderLineInput, OrderListView, OrderView } from './schema';
+
+/** The rules for orders: placing (stock taken atomically), reading, listing, cancelling. */
+
+export interface PlaceOrderInput {
+  products: readonly OrderLineInput[];
+  idempotencyKey?: string | undefined;
+}
+
+export interface PlacedOrder {
+  statusCode: number;
+  order: OrderView;
+  location: string;
+  /** True when this is the stored response of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+export const orderLocation = (id: string): string => `/orders/${id}`;
+
+export function toOrderView(order: OrderRow, lines: readonly OrderLineRow[]): OrderView {
+  return {
+    id: order.id,
+    status: order.status,
+    products: [...lines]
+      .sort((a, b) => a.line_no - b.line_no)
+      .map((l) => ({
+        product_id: l.product_id,
+        name: l.name,
+        quantity: l.quantity,
+        price: fromCents(l.unit_price_cents),
+        line_total: fromCents(l.line_total_cents),
+      })),
+    total_price: fromCents(order.total_cents),
+    created_at: order.created_at.toISOString(),
+    cancelled_at: order.cancelled_at ? order.cancelled_at.toISOString() : null,
+  };
+}
+
+function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
+  if (stored.request_hash !== hash) throw new IdempotencyKeyReusedError();
+  // Only completed rows are ever committed; a placeholder seen here would be a bug, not a replay.
+  if (stored.status_code === 0 || stored.location === null) throw new IdempotencyKeyInUseError();
+  return {
+    statusCode: stored.status_code,
+    order: JSON.parse(stored.response_body) as OrderView,
+    location: stored.location,
+    replayed: true,
+  };
+}
+
+/**
+ * Places an order in ONE transaction (see docs/notes/orders.md for the statements in order):
+ * claim the Idempotency-Key, lock every product with one `SELECT … FOR UPDATE` in ascending id
+ * order, check every line, then take the stock with one CASE UPDATE, write the order, its lines,
+ * the ledger movements and the stored response, and commit. Any rejection or failure rolls it all
+ * back; deadlocks and lock-wait timeouts re-run it (withTransaction).
+ */
+export async function placeOrder(input: PlaceOrderInput, database: Kysely<DB> = writerDb()): Promise<PlacedOrder> {
+  const key = input.idempotencyKey;
+  if (key === undefined) {
+    return withTransaction(database, (trx) => createOrder(trx, input.products, undefined));
+  }
+  const hash = requestHash(input.products);
+  // Fast path: a completed key replays without opening a transaction.
+  let stored = await findKey(database, key);
+  // Bounded: a second pass is needed only when the key expired or was purged in between.
+  for (let pass = 0; pass < 3; pass++) {
+    if (stored && !isExpired(stored, new Date())) return replayOf(stored, hash);
+    const expiredSeen = stored !== undefined;
+    const placed = await withTransaction(database, async (trx) => {
+      const now = new Date();
+      if (expiredSeen) await deleteExpiredKey(trx, key, now);
+      // Waits here while another request holding this key is in flight.
+      if (!(await claimKey(trx, key, hash, now))) return undefined;
+      return createOrder(trx, input.products, { key, now });
+    });
+    if (placed) return placed;
+    stored = await findKey(database, key);
+  }
+  throw new IdempotencyKeyInUseError();
+}
+
+async function createOrder(
+  trx: Transaction<DB>,
+  lines: readonly OrderLineInput[],
+  idem: { key: string; now: Date } | undefined,
+): Promise<PlacedOrder> {
+  const now = idem?.now ?? new Date();
+  const ids = [...new Set(lines.map((l) => l.product_id))].sort((a, b) => a - b);
+  const products = new Map((await lockProducts(trx, ids)).map((p) => [p.id, p]));
+
+  // Unknown/archived ids are reported before stock: the order cannot be fixed by waiting for
+  // stock while it names products that do not exist.
+  const unknown = ids.filter((id) => {
+    const p = products.get(id);
+    return p === undefined || p.archived_at !== null;
+  });
+  if (unknown.length > 0) throw new UnknownProductError(unknown);
+
+  const short: StockShortfall[] = [];
+  for (const l of [...lines].sort((a, b) => a.product_id - b.product_id)) {
+    const available = products.get(l.product_id)?.stock ?? 0;
+    if (l.quantity > available) short.push({ product_id: l.product_id, requested: l.quantity, available });
+  }
+  if (short.length > 0) throw new InsufficientStockError(short);
+
+  const orderId = newOrderId();
+  const lineRows: OrderLineRow[] = lines.map((l, i) => {
+    const p = products.get(l.product_id);
+    if (!p) throw new AppError('internal_error', 'product vanished under lock');
+    return {
+      order_id: orderId,
+      product_id: l.product_id,
+      line_no: i + 1,
+      name: p.name,
+      quantity: l.quantity,
+      unit_price_cents: p.price_cents,
+      line_total_cents: p.price_cents * l.quantity,
+    };
+  });
+  const totalCents = lineRows.reduce((sum, l) => sum + l.line_total_cents, 0);
+  if (!Number.isSafeInteger(totalCents)) {
+    throw new ValidationError([{ path: 'products', message: 'The order total is too large' }]);
+  }
+
+  const changes = lines.map((l) => ({ productId: l.product_id, quantity: l.quantity }));
+  const updated = await changeStock(trx, 'take', changes, now);
+  if (updated !== changes.length) throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
+
+  const order: OrderRow = { id: orderId, seq: 0, status: 'confirmed', total_cents: totalCents, created_at: now, cancelled_at: null };
+  await insertOrder(trx, { id: orderId, status: order.status, total_cents: totalCents, created_at: now, cancelled_at: null });
+  await insertOrderLines(trx, lineRows);
+  await recordMovements(
+    trx,
+    changes.map((c) => ({ productId: c.productId, delta: -c.quantity, reason: 'order' as const, orderId })),
+    now,
+  );
+
+  const view = toOrderView(order, lineRows);
+  const location = orderLocation(orderId);
+  if (idem) await completeKey(trx, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId });
+  return { statusCode: 201, order: view, location, replayed: false };
+}
+
+/** One order with its lines; ids that cannot be order ids are simply not found. */
+export async function getOrder(id: string, database: Kysely<DB> = readDb()): Promise<OrderView> {
+  if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
+  const order = await findOrder(database, id);
+  if (!order) throw new OrderNotFoundError(id);
+  return toOrderView(order, await findOrderLines(database, [id]));
+}
+
+export interface ListOrdersInput {
+  page?: number | undefined;
+  per_page?: number | undefined;
+}
+
+/** A page of orders, newest first, with all their lines fetched in one query. */
+export async function listOrders(input: ListOrdersInput, database: Kysely<DB> = readDb()): Promise<OrderListView> {
+  const page = input.page ?? 1;
+  const perPage = input.per_page ?? DEFAULT_PER_PAGE;
+  const [total, rows] = await Promise.all([countOrders(database), listOrderRows(database, perPage, (page - 1) * perPage)]);
+  const lines = await findOrderLines(
+    database,
+    rows.map((r) => r.id),
+  );
+  const byOrder = new Map<string, OrderLineRow[]>();
+  for (const l of lines) {
+    const list = byOrder.get(l.order_id);
+    if (list) list.push(l);
+    else byOrder.set(l.order_id, [l]);
+  }
+  return {
+    orders: rows.map((r) => toOrderView(r, byOrder.get(r.id) ?? [])),
+    total,
+    current_page: page,
+    per_page: perPage,
+    total_pages: Math.ceil(total / perPage),
+  };
+}
+
+/**
+ * Cancels an order in one transaction: lock the order row (a concurrent cancel waits here and then
+ * sees `cancelled`), lock its products in ascending id order, give every line's quantity back with
+ * one CASE UPDATE, write 'cancel' movements, mark the order. Archived products get their units
+ * back too, so that stock keeps equalling the ledger. Cancelling a cancelled order changes nothing.
+ */
+export async function cancelOrder(id: string, database: Kysely<DB> = writerDb()): Promise<OrderView> {
+  if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
+  return withTransaction(database, async (trx) => {
+    const order = await lockOrder(trx, id);
+    if (!order) throw new OrderNotFoundError(id);
+    const lines = await findOrderLines(trx, [id]);
+    if (order.status === 'cancelled') return toOrderView(order, lines);
+
+    const now = new Date();
+    const changes = [...lines]
+      .sort((a, b) => a.product_id - b.product_id)
+      .map((l) => ({ productId: l.product_id, quantity: l.quantity }));
+    await lockProducts(
+      trx,
+      changes.map((c) => c.productId),
+    );
+    const updated = await changeStock(trx, 'restore', changes, now);
+    if (updated !== changes.length) throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
+    await recordMovements(
+      trx,
+      changes.map((c) => ({ productId: c.productId, delta: c.quantity, reason: 'cancel' as const, orderId: id })),
+      now,
+    );
+    await markCancelled(trx, id, now);
+    return toOrderView({ ...order, status: 'cancelled', cancelled_at: now }, lines);
+  });
+}
