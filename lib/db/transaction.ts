@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { config } from '../config';
 import { BusyError } from '../errors';
+import { countRetry } from '../observability/counters';
 import { isRetryableLockError } from './errors';
 import type { DB } from './types';
 
@@ -53,6 +54,7 @@ export async function withTransaction<T>(
       const delay = baseDelayMs * 2 ** attempt * (1 + Math.random());
       const outOfTime = Date.now() - started + delay + lockWaitMs > budgetMs;
       if (attempt >= maxRetries || outOfTime) throw new BusyError(err);
+      countRetry();
       opts.onRetry?.(err, attempt + 1);
       await sleep(delay);
     }
