@@ -32,7 +32,9 @@ export function requestHash(lines: readonly OrderLineInput[]): string {
   const canonical = [...lines]
     .sort((a, b) => a.product_id - b.product_id)
     .map((l) => ({ product_id: l.product_id, quantity: l.quantity }));
-  return createHash('sha256').update(JSON.stringify({ products: canonical })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ products: canonical }))
+    .digest('hex');
 }
 
 export const isExpired = (row: Pick<StoredResponse, 'expires_at'>, now: Date): boolean =>

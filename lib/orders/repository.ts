@@ -70,7 +70,10 @@ export async function insertOrder(trx: Transaction<DB>, order: Omit<OrderRow, 's
 /** All lines of an order in one multi-row INSERT. */
 export async function insertOrderLines(trx: Transaction<DB>, lines: readonly OrderLineRow[]): Promise<void> {
   if (lines.length === 0) return;
-  await trx.insertInto('order_lines').values([...lines]).execute();
+  await trx
+    .insertInto('order_lines')
+    .values([...lines])
+    .execute();
 }
 
 export async function findOrder(conn: Conn, id: string): Promise<OrderRow | undefined> {

@@ -46,7 +46,11 @@ export const placeOrderBody = z
             const id = productIdOf(line);
             if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return; // reported by its own check
             if (seen.has(id)) {
-              ctx.addIssue({ code: 'custom', path: [i, 'product_id'], message: `product_id ${id} appears on more than one line` });
+              ctx.addIssue({
+                code: 'custom',
+                path: [i, 'product_id'],
+                message: `product_id ${id} appears on more than one line`,
+              });
             }
             seen.add(id);
           });

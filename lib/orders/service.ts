@@ -164,10 +164,24 @@ async function createOrder(
 
   const changes = lines.map((l) => ({ productId: l.product_id, quantity: l.quantity }));
   const updated = await changeStock(trx, 'take', changes, now);
-  if (updated !== changes.length) throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
+  if (updated !== changes.length)
+    throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
 
-  const order: OrderRow = { id: orderId, seq: 0, status: 'confirmed', total_cents: totalCents, created_at: now, cancelled_at: null };
-  await insertOrder(trx, { id: orderId, status: order.status, total_cents: totalCents, created_at: now, cancelled_at: null });
+  const order: OrderRow = {
+    id: orderId,
+    seq: 0,
+    status: 'confirmed',
+    total_cents: totalCents,
+    created_at: now,
+    cancelled_at: null,
+  };
+  await insertOrder(trx, {
+    id: orderId,
+    status: order.status,
+    total_cents: totalCents,
+    created_at: now,
+    cancelled_at: null,
+  });
   await insertOrderLines(trx, lineRows);
   await recordMovements(
     trx,
@@ -198,7 +212,10 @@ export interface ListOrdersInput {
 export async function listOrders(input: ListOrdersInput, database: Kysely<DB> = readDb()): Promise<OrderListView> {
   const page = input.page ?? 1;
   const perPage = input.per_page ?? DEFAULT_PER_PAGE;
-  const [total, rows] = await Promise.all([countOrders(database), listOrderRows(database, perPage, (page - 1) * perPage)]);
+  const [total, rows] = await Promise.all([
+    countOrders(database),
+    listOrderRows(database, perPage, (page - 1) * perPage),
+  ]);
   const lines = await findOrderLines(
     database,
     rows.map((r) => r.id),
@@ -241,7 +258,8 @@ export async function cancelOrder(id: string, database: Kysely<DB> = writerDb())
       changes.map((c) => c.productId),
     );
     const updated = await changeStock(trx, 'restore', changes, now);
-    if (updated !== changes.length) throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
+    if (updated !== changes.length)
+      throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
     await recordMovements(
       trx,
       changes.map((c) => ({ productId: c.productId, delta: c.quantity, reason: 'cancel' as const, orderId: id })),

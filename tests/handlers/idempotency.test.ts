@@ -25,7 +25,12 @@ afterAll(async () => {
 });
 
 const post = (json: unknown, key?: string) =>
-  invoke(createOrder, { method: 'POST', path: '/orders', json, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
+  invoke(createOrder, {
+    method: 'POST',
+    path: '/orders',
+    json,
+    headers: key === undefined ? {} : { 'Idempotency-Key': key },
+  });
 
 const ordersWithKey = async (key: string) =>
   db().selectFrom('idempotency_keys').select(['order_id', 'status_code']).where('idem_key', '=', key).execute();
@@ -52,8 +57,24 @@ describe('Idempotency-Key on POST /orders', () => {
     const a = await makeProduct({ stock: 10 });
     const b = await makeProduct({ stock: 10 });
     const key = `k-${randomUUID()}`;
-    const first = await post({ products: [{ product_id: a.id, quantity: 1 }, { product_id: b.id, quantity: 2 }] }, key);
-    const again = await post({ products: [{ quantity: 2, product_id: b.id }, { product_id: a.id, quantity: 1 }] }, key);
+    const first = await post(
+      {
+        products: [
+          { product_id: a.id, quantity: 1 },
+          { product_id: b.id, quantity: 2 },
+        ],
+      },
+      key,
+    );
+    const again = await post(
+      {
+        products: [
+          { quantity: 2, product_id: b.id },
+          { product_id: a.id, quantity: 1 },
+        ],
+      },
+      key,
+    );
     expect(again.status).toBe(201);
     expect(again.body.id).toBe(first.body.id);
     expect(await stockOf(b.id)).toBe(8);
@@ -81,7 +102,10 @@ describe('Idempotency-Key on POST /orders', () => {
     expect(await tableCounts()).toEqual(before);
     expect(await ordersWithKey(key)).toEqual([]);
     await db().updateTable('products').set({ stock: 5 }).where('id', '=', p.id).execute();
-    await db().insertInto('stock_movements').values({ product_id: p.id, delta: 4, reason: 'adjusted', order_id: null, created_at: new Date() }).execute();
+    await db()
+      .insertInto('stock_movements')
+      .values({ product_id: p.id, delta: 4, reason: 'adjusted', order_id: null, created_at: new Date() })
+      .execute();
     const retried = await post(body, key);
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
@@ -109,7 +133,9 @@ describe('Idempotency-Key on POST /orders', () => {
     const key = `${randomUUID()} ~!`.padEnd(255, 'x');
     const res = await post({ products: [{ product_id: p.id, quantity: 1 }] }, key);
     expect(res.status).toBe(201);
-    expect((await post({ products: [{ product_id: p.id, quantity: 1 }] }, key)).headers['idempotent-replayed']).toBe('true');
+    expect((await post({ products: [{ product_id: p.id, quantity: 1 }] }, key)).headers['idempotent-replayed']).toBe(
+      'true',
+    );
   });
 
   it('creates exactly one order for concurrent requests with one key; the others replay it', async () => {
@@ -160,7 +186,11 @@ describe('Idempotency-Key on POST /orders', () => {
     const key = `k-${randomUUID()}`;
     const body = { products: [{ product_id: p.id, quantity: 1 }] };
     const first = await post(body, key);
-    await db().updateTable('idempotency_keys').set({ expires_at: new Date(Date.now() - 1000) }).where('idem_key', '=', key).execute();
+    await db()
+      .updateTable('idempotency_keys')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('idem_key', '=', key)
+      .execute();
     const second = await post(body, key);
     expect(second.status).toBe(201);
     expect(second.headers['idempotent-replayed']).toBeUndefined();
@@ -191,7 +221,11 @@ describe('purge-idempotency-keys (scheduled)', () => {
     const result = await purgeKeys();
     expect(result.deleted).toBeGreaterThanOrEqual(25);
     expect(result.truncated).toBe(false);
-    const left = await db().selectFrom('idempotency_keys').select('idem_key').where('expires_at', '<=', new Date()).execute();
+    const left = await db()
+      .selectFrom('idempotency_keys')
+      .select('idem_key')
+      .where('expires_at', '<=', new Date())
+      .execute();
     expect(left).toEqual([]);
     expect(await ordersWithKey(live)).toHaveLength(1);
   });

@@ -15,13 +15,24 @@ const post = (json: unknown, headers: Record<string, string> = {}) =>
   invoke(createOrder, { method: 'POST', path: '/orders', json, headers });
 const get = (id: string) => invoke(getOrder, { path: `/orders/${id}`, route: '/orders/{id}', pathParameters: { id } });
 const cancel = (id: string, admin = true) =>
-  invoke(cancelOrder, { method: 'POST', path: `/orders/${id}/cancel`, route: '/orders/{id}/cancel', pathParameters: { id }, admin });
+  invoke(cancelOrder, {
+    method: 'POST',
+    path: `/orders/${id}/cancel`,
+    route: '/orders/{id}/cancel',
+    pathParameters: { id },
+    admin,
+  });
 
 describe('POST /orders', () => {
   it('creates the order: 201, Location, unit prices and totals in exact decimals, stock taken', async () => {
     const mug = await makeProduct({ name: `Café ☕ 杯子 ${Date.now()}`, priceCents: 1999, stock: 10 });
     const tea = await makeProduct({ priceCents: 10, stock: 5 });
-    const res = await post({ products: [{ product_id: mug.id, quantity: 3 }, { product_id: tea.id, quantity: 1 }] });
+    const res = await post({
+      products: [
+        { product_id: mug.id, quantity: 3 },
+        { product_id: tea.id, quantity: 1 },
+      ],
+    });
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toContain('application/json');
     expect(res.headers['x-request-id']).toBeTruthy();
@@ -87,7 +98,12 @@ describe('POST /orders', () => {
 
   it('reports unknown products (422) rather than short lines when an order has both', async () => {
     const short = await makeProduct({ stock: 0 });
-    const res = await post({ products: [{ product_id: short.id, quantity: 1 }, { product_id: 2 ** 41, quantity: 1 }] });
+    const res = await post({
+      products: [
+        { product_id: short.id, quantity: 1 },
+        { product_id: 2 ** 41, quantity: 1 },
+      ],
+    });
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{ product_id: 2 ** 41 }]);
   });
@@ -125,11 +141,19 @@ describe('POST /orders', () => {
   it.each([
     ['an empty order', { products: [] }, 'products'],
     ['no products field', {}, 'products'],
-    ['101 lines', { products: Array.from({ length: 101 }, (_, i) => ({ product_id: i + 1, quantity: 1 })) }, 'products'],
+    [
+      '101 lines',
+      { products: Array.from({ length: 101 }, (_, i) => ({ product_id: i + 1, quantity: 1 })) },
+      'products',
+    ],
     ['a string quantity', { products: [{ product_id: 1, quantity: '2' }] }, 'products.0.quantity'],
     ['a negative quantity', { products: [{ product_id: 1, quantity: -2 }] }, 'products.0.quantity'],
     ['a missing product_id', { products: [{ quantity: 2 }] }, 'products.0.product_id'],
-    ['a product_id beyond the safe integers', { products: [{ product_id: 2 ** 60, quantity: 1 }] }, 'products.0.product_id'],
+    [
+      'a product_id beyond the safe integers',
+      { products: [{ product_id: 2 ** 60, quantity: 1 }] },
+      'products.0.product_id',
+    ],
     ['a body that is an array', [{ product_id: 1, quantity: 1 }], ''],
   ])('rejects %s with 400 validation_failed naming the path', async (_name, json, path) => {
     const res = await post(json);
@@ -198,7 +222,12 @@ describe('POST /orders/{id}/cancel', () => {
   it('cancels once: stock comes back, a second cancel returns the order unchanged and restores nothing', async () => {
     const a = await makeProduct({ stock: 5 });
     const b = await makeProduct({ stock: 5 });
-    const created = await post({ products: [{ product_id: b.id, quantity: 2 }, { product_id: a.id, quantity: 1 }] });
+    const created = await post({
+      products: [
+        { product_id: b.id, quantity: 2 },
+        { product_id: a.id, quantity: 1 },
+      ],
+    });
     const first = await cancel(created.body.id);
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('cancelled');
