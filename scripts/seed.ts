@@ -43,12 +43,15 @@ function parseArgs(argv: string[]): Options {
   const whole = (flag: string, raw: string | undefined, min: number, max: number): number => {
     const text = (raw ?? '').replaceAll('_', '').replaceAll(',', '');
     const n = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
-    if (!(n >= min && n <= max)) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${raw ?? 'nothing'}`);
+    if (!(n >= min && n <= max))
+      throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got ${raw ?? 'nothing'}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     if (flag === '--count' || flag === '-n') opts.count = whole('--count', value(), 0, MAX_NUMBER);
     else if (flag === '--batch-size') opts.batchSize = whole('--batch-size', value(), 1, MAX_BATCH);
@@ -115,10 +118,19 @@ async function insertBatch(db: Kysely<DB>, from: number, size: number): Promise<
       .where('created_at', '=', at)
       .where('name', 'like', `${NAME_PREFIX}%`)
       .executeTakeFirstOrThrow();
-    if (Number(check.n) !== size) throw new Error(`batch ids were not consecutive (${check.n} of ${size}); batch rolled back`);
+    if (Number(check.n) !== size)
+      throw new Error(`batch ids were not consecutive (${check.n} of ${size}); batch rolled back`);
     await trx
       .insertInto('stock_movements')
-      .values(rows.map((r, i) => ({ product_id: first + i, delta: r.stock, reason: 'created' as const, order_id: null, created_at: at })))
+      .values(
+        rows.map((r, i) => ({
+          product_id: first + i,
+          delta: r.stock,
+          reason: 'created' as const,
+          order_id: null,
+          created_at: at,
+        })),
+      )
       .execute();
     await trx
       .updateTable('counters')
@@ -170,7 +182,8 @@ async function main(): Promise<void> {
   try {
     const start = (await highestSeedNumber(db)) + 1;
     const end = start + opts.count - 1;
-    if (end > MAX_NUMBER) throw new UsageError(`seed names would pass ${nameOf(MAX_NUMBER)}; the catalogue already has ${fmt(start - 1)}`);
+    if (end > MAX_NUMBER)
+      throw new UsageError(`seed names would pass ${nameOf(MAX_NUMBER)}; the catalogue already has ${fmt(start - 1)}`);
     console.error(
       `seeding ${fmt(opts.count)} products into ${redactUrl(url)}, ${fmt(opts.batchSize)} per statement, ${opts.concurrency} at a time`,
     );
@@ -196,7 +209,9 @@ async function main(): Promise<void> {
     if (opts.count === 0) progress.update(0);
     const s = progress.elapsedS();
     const range = lastId === 0 ? '' : ` (ids ${firstId}–${lastId}, "${nameOf(start)}" … "${nameOf(end)}")`;
-    console.error(`seeded ${fmt(opts.count)} products${range} in ${s.toFixed(1)} s: ${fmt(s > 0 ? opts.count / s : 0)} products/s`);
+    console.error(
+      `seeded ${fmt(opts.count)} products${range} in ${s.toFixed(1)} s: ${fmt(s > 0 ? opts.count / s : 0)} products/s`,
+    );
   } finally {
     await db.destroy();
   }

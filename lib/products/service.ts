@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { withTransaction } from '../db/transaction';
 import type { DB } from '../db/types';
 import { PreconditionFailedError, ProductNameTakenError, ProductNotFoundError } from '../errors';
 import { ifMatchHits } from '../http/etag';
@@ -24,6 +25,7 @@ import type { CreateProductInput, ListProductsQuery, Product, ProductList, Updat
 /**
  * The catalogue's rules. Every function takes the database first (the writer for changes,
  * readDb() is fine for reads). Timestamps come from the program, never from column defaults.
+ * Writes run in withTransaction, which re-runs them on a deadlock or lock-wait timeout.
  */
 
 /** Inserts the product, its `created` stock movement and the live count in one transaction. */
@@ -39,7 +41,7 @@ export async function createProduct(database: Kysely<DB>, input: CreateProductIn
     updated_at: now,
   };
   try {
-    const id = await database.transaction().execute(async (trx) => {
+    const id = await withTransaction(database, async (trx) => {
       // The unique index on live names decides a race between two creates of one name: no SELECT first.
       const newId = await insertProduct(trx, row);
       await recordMovements(trx, [{ productId: newId, delta: input.stock, reason: 'created' }], now);
@@ -99,7 +101,7 @@ export async function updateProduct(
 ): Promise<Product> {
   const now = new Date();
   try {
-    return await database.transaction().execute(async (trx) => {
+    return await withTransaction(database, async (trx) => {
       const current = await lockLiveProduct(trx, id);
       if (!current) throw new ProductNotFoundError(id);
       if (ifMatch !== undefined && !ifMatchHits(ifMatch, productEtag(toProduct(current)))) {
@@ -132,7 +134,7 @@ export async function updateProduct(
 /** Archives a live product (it stays on past orders) and lowers the live count; 404 otherwise. */
 export async function archiveProduct(database: Kysely<DB>, id: number): Promise<void> {
   const now = new Date();
-  await database.transaction().execute(async (trx) => {
+  await withTransaction(database, async (trx) => {
     if (!(await archiveLiveProduct(trx, id, now))) throw new ProductNotFoundError(id);
     await addToLiveProductCount(trx, -1);
   });

@@ -20,11 +20,20 @@ const seed = (...args: string[]) =>
   });
 
 const liveCounter = async () =>
-  Number((await db().selectFrom('counters').select('value').where('name', '=', 'live_products').executeTakeFirstOrThrow()).value);
+  Number(
+    (await db().selectFrom('counters').select('value').where('name', '=', 'live_products').executeTakeFirstOrThrow())
+      .value,
+  );
 
 const liveCount = async () =>
   Number(
-    (await db().selectFrom('products').select(sql<number>`COUNT(*)`.as('n')).where('archived_at', 'is', null).executeTakeFirstOrThrow()).n,
+    (
+      await db()
+        .selectFrom('products')
+        .select(sql<number>`COUNT(*)`.as('n'))
+        .where('archived_at', 'is', null)
+        .executeTakeFirstOrThrow()
+    ).n,
   );
 
 const seeded = () =>
