@@ -84,7 +84,7 @@ const NOUNS = ['mug', 'teapot', 'lamp', 'notebook', 'backpack', 'candle', 'scarf
 function productFor(n: number, at: Date): NewProductRow {
   return {
     name: nameOf(n),
-    description: `${ADJECTIVES[n % ADJECTIVES.length]} ${NOUNS[Math.floor(n / 10) % NOUNS.length]} for development and benchmarks.`,
+    description: `${ADJECTIVES[n % ADJECTIVES.length]} ${NOUNS[(3 * n + Math.floor(n / 10)) % NOUNS.length]} for development and benchmarks.`,
     price_cents: 99 + ((n * 7_919) % 49_901), // 0.99 … 499.99
     stock: 1 + ((n * 104_729) % 1_000), // 1 … 1000: every product has its `created` movement
     archived_at: null,
