@@ -1,0 +1,47 @@
+import type { Machine } from './machine';
+import type { Server } from './databases';
+import type { Summary } from './load';
+import type { StockAudit } from './stock-check';
+
+export interface Settings {
+  quick: boolean;
+  concurrency: number;
+  /** Measured phase of each load scenario. */
+  durationMs: number;
+  warmupMs: number;
+  /** Alternating rounds of the raw/handler pairs; the median round counts. */
+  rounds: number;
+  /** Requests per catalogue measurement. */
+  readDurationMs: number;
+  coldStartRuns: number;
+  catalogueSize: number;
+  catalogueName: string;
+  keep: boolean;
+  only: Set<string> | undefined;
+}
+
+export interface ScenarioRow extends Summary {
+  name: string;
+  note: string;
+}
+
+export interface BenchContext {
+  settings: Settings;
+  server: Server;
+  machine: Machine;
+  repoRoot: string;
+  /** The fresh run database (write scenarios). */
+  runUrl: string;
+  rows: ScenarioRow[];
+  audits: Array<{ scenario: string } & StockAudit>;
+  details: Record<string, unknown>;
+  log: (line: string) => void;
+}
+
+export function addRow(ctx: BenchContext, name: string, s: Summary, note = ''): ScenarioRow {
+  const row = { name, note, ...s };
+  ctx.rows.push(row);
+  const failed = s.failed > 0 ? `, ${s.failed} failed` : '';
+  ctx.log(`  ${name}: ${s.ops_per_s.toFixed(0)}/s, p50 ${s.p50_ms.toFixed(2)} ms, p99 ${s.p99_ms.toFixed(2)} ms (${s.ok} ok${failed})`);
+  return row;
+}

@@ -1,0 +1,126 @@
+/** The results: latest.json in the issue's exact shape, a details file, and the printed tables. */
+import type { ColdStartResult } from '../scenarios/cold-start';
+import type { BenchContext, ScenarioRow } from './context';
+import { round2 } from './machine';
+import { renderTable } from './table';
+
+export interface Latest {
+  machine: string;
+  date: string;
+  scenarios: Record<string, { ops_per_s: number; p50_ms: number; p99_ms: number }>;
+  ratios: {
+    order_hot_vs_raw: number | null;
+    order_spread_vs_raw: number | null;
+    list_1m_vs_1k: number | null;
+    deep_cursor_vs_page1: number | null;
+    order_100_lines_vs_1: number | null;
+  };
+  lost_updates: number | null;
+  bundle_zip_kb_max: number | null;
+  init_ms_max: number | null;
+}
+
+export interface Target {
+  key: string;
+  value: number | null;
+  op: '>=' | '<=' | '=';
+  target: number;
+  meaning: string;
+}
+
+export interface Report {
+  latest: Latest;
+  details: Record<string, unknown>;
+  rows: ScenarioRow[];
+  targets: Target[];
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
+
+export function buildReport(ctx: BenchContext, machine: string, elapsedS: number): Report {
+  const row = (name: string) => ctx.rows.find((r) => r.name === name);
+  const ops = (name: string) => row(name)?.ops_per_s;
+  const p50 = (name: string) => row(name)?.p50_ms;
+  const cold = ctx.details.cold_start as ColdStartResult | undefined;
+  const latest: Latest = {
+    machine,
+    date: new Date().toISOString(),
+    scenarios: Object.fromEntries(
+      ctx.rows.map((r) => [r.name, { ops_per_s: Math.round(r.ops_per_s * 10) / 10, p50_ms: round2(r.p50_ms), p99_ms: round2(r.p99_ms) }]),
+    ),
+    ratios: {
+      order_hot_vs_raw: ratio(ops('order_hot'), ops('raw_hot')),
+      order_spread_vs_raw: ratio(ops('order_spread'), ops('raw_spread')),
+      list_1m_vs_1k: ratio(p50('list_page1_1m'), p50('list_page1_1k')),
+      deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m')),
+      order_100_lines_vs_1: ratio(p50('order_100_lines'), p50('order_1_line')),
+    },
+    lost_updates: ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates, 0),
+    bundle_zip_kb_max: cold ? Math.round(cold.bundle_zip_kb_max * 10) / 10 : null,
+    init_ms_max: cold ? round2(cold.init_ms_max) : null,
+  };
+  const targets: Target[] = [
+    { key: 'order_hot_vs_raw', value: latest.ratios.order_hot_vs_raw, op: '>=', target: 0.8, meaning: 'handler ÷ raw throughput, one hot product' },
+    { key: 'order_spread_vs_raw', value: latest.ratios.order_spread_vs_raw, op: '>=', target: 0.8, meaning: 'handler ÷ raw throughput, 10k products' },
+    { key: 'list_1m_vs_1k', value: latest.ratios.list_1m_vs_1k, op: '<=', target: 2, meaning: 'page 1 time, 1M ÷ 1k products' },
+    { key: 'deep_cursor_vs_page1', value: latest.ratios.deep_cursor_vs_page1, op: '<=', target: 1.2, meaning: 'deep page by cursor ÷ page 1 time (1M)' },
+    { key: 'order_100_lines_vs_1', value: latest.ratios.order_100_lines_vs_1, op: '<=', target: 4, meaning: 'time per order, 100 lines ÷ 1 line' },
+    { key: 'bundle_zip_kb_max', value: latest.bundle_zip_kb_max, op: '<=', target: 1024, meaning: 'largest function zip (KB)' },
+    { key: 'init_ms_max', value: latest.init_ms_max, op: '<=', target: 150, meaning: 'slowest module init, fresh node (ms)' },
+    { key: 'lost_updates', value: latest.lost_updates, op: '=', target: 0, meaning: 'Σ |expected − stored stock| after every load' },
+  ];
+  const details = {
+    date: latest.date,
+    mode: ctx.settings.quick ? 'quick' : 'full',
+    elapsed_s: Math.round(elapsedS),
+    settings: { ...ctx.settings, only: ctx.settings.only ? [...ctx.settings.only] : null },
+    machine: ctx.machine,
+    scenarios: ctx.rows,
+    audits: ctx.audits,
+    targets: targets.map((t) => ({ ...t, met: met(t) })),
+    ...ctx.details,
+  };
+  return { latest, details, rows: ctx.rows, targets };
+}
+
+export function met(t: Target): boolean | null {
+  if (t.value === null) return null;
+  if (t.op === '>=') return t.value >= t.target;
+  if (t.op === '<=') return t.value <= t.target;
+  return t.value === t.target;
+}
+
+export function scenarioTable(rows: ScenarioRow[], markdown = false): string {
+  return renderTable(
+    ['scenario', 'ops/s', 'p50 ms', 'p99 ms', 'failed', 'note'],
+    rows.map((r) => [r.name, r.ops_per_s, r.p50_ms, r.p99_ms, r.failed, r.note]),
+    markdown,
+  );
+}
+
+export function targetTable(targets: Target[], markdown = false): string {
+  return renderTable(
+    ['measure', 'value', 'target', 'met', 'meaning'],
+    targets.map((t) => {
+      const m = met(t);
+      return [t.key, t.value === null ? '–' : t.value, `${t.op} ${t.target}`, m === null ? 'not run' : m ? 'yes' : 'NO', t.meaning];
+    }),
+    markdown,
+  );
+}
+
+export function printReport(report: Report): void {
+  const cold = report.details.cold_start as ColdStartResult | undefined;
+  console.log(`\n${report.latest.machine}\n${report.latest.date} (${String(report.details.mode)} run)\n`);
+  if (report.rows.length > 0) console.log(`${scenarioTable(report.rows)}\n`);
+  if (cold) {
+    console.log(
+      `${renderTable(
+        ['function', 'zip KB', 'bundle KB', 'init ms (median)'],
+        cold.functions.map((f) => [f.name, f.zip_kb, f.bundle_kb, f.init_ms]),
+      )}\n`,
+    );
+  }
+  console.log(targetTable(report.targets));
+}

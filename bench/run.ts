@@ -1,0 +1,116 @@
+/**
+ * `npm run bench` (full) and `npm run bench -- --quick` (a few minutes).
+ *
+ * One run: find the database server, create a fresh run database (and a 1,000-product catalogue),
+ * reuse or seed the 1,000,000-product catalogue, run every scenario against those databases, print
+ * the table, and write bench/results/latest.json (the issue's shape) plus latest-details.json.
+ *
+ * Options: --quick, --only=<group,…> (orders, size, catalogue, http, cold), --concurrency=N (32),
+ * --keep (keep the run databases), --help.
+ *
+ * Tooling, not the app: like the test setup, it sets DATABASE_URL / DB_POOL_SIZE for the handlers
+ * it loads in-process and resets lib/config.ts between databases.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchContext, Settings } from './lib/context';
+import { CATALOGUE_DB, dropRunDatabase, dropStaleRunDatabases, freshDatabase, openServer } from './lib/databases';
+import { describeMachine, machineLine, round2 } from './lib/machine';
+import { buildReport, printReport } from './lib/report';
+import { runColdStart } from './scenarios/cold-start';
+import { rawPlacer, runOrderPairs, setupOrderProducts } from './scenarios/orders';
+
+export const GROUPS = ['orders', 'size', 'catalogue', 'http', 'cold'] as const;
+
+export function parseSettings(argv: string[]): Settings & { help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      concurrency: { type: 'string', default: '32' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error('--concurrency must be 1–64');
+  let only: Set<string> | undefined;
+  if (values.only !== undefined) {
+    only = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
+    for (const g of only) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (${GROUPS.join(', ')})`);
+  }
+  const quick = values.quick === true;
+  return {
+    help: values.help === true,
+    quick,
+    concurrency,
+    durationMs: quick ? 3_000 : 10_000,
+    warmupMs: quick ? 500 : 2_000,
+    rounds: quick ? 1 : 3,
+    readDurationMs: quick ? 2_000 : 5_000,
+    coldStartRuns: quick ? 3 : 7,
+    catalogueSize: 1_000_000,
+    catalogueName: CATALOGUE_DB,
+    keep: values.keep === true,
+    only,
+  };
+}
+
+const wants = (s: Settings, group: (typeof GROUPS)[number]) => s.only === undefined || s.only.has(group);
+
+async function main(): Promise<void> {
+  const settings = parseSettings(process.argv.slice(2));
+  if (settings.help) {
+    console.log('usage: npm run bench [-- --quick] [--only=orders,size,catalogue,http,cold] [--concurrency=32] [--keep]');
+    return;
+  }
+  const started = Date.now();
+  const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  const repoRoot = resolve(__dirname, '..');
+  process.env.LOG_LEVEL = 'silent'; // the handlers' logs would swamp the terminal and cost time on both sides equally
+
+  const server = await openServer();
+  log(`server: ${server.version} (${server.resolved.source})`);
+  const machine = describeMachine(server.version);
+  await dropStaleRunDatabases(server);
+  const run = await freshDatabase(server);
+  log(`run database: ${run.name}`);
+  const ctx: BenchContext = { settings, server, machine, repoRoot, runUrl: run.url, rows: [], audits: [], details: {}, log };
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    if (wants(settings, 'orders')) {
+      const products = await setupOrderProducts(ctx);
+      const raw = rawPlacer(run.url, settings.concurrency);
+      cleanups.push(() => raw.close());
+      await runOrderPairs(ctx, products, [raw]);
+    }
+    if (wants(settings, 'cold')) {
+      log('cold start: osls package, then module init per function');
+      const cold = await runColdStart({ repoRoot, runs: settings.coldStartRuns, log });
+      ctx.details.cold_start = cold;
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+    if (!settings.keep) await dropRunDatabase(server, run.name);
+    await server.resolved.stop();
+  }
+  machine.load_end = round2(loadavg()[0] ?? 0);
+  const report = buildReport(ctx, machineLine(machine), (Date.now() - started) / 1000);
+  const dir = join(repoRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report.latest, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest-details.json'), `${JSON.stringify(report.details, null, 2)}\n`);
+  printReport(report);
+  log(`wrote bench/results/latest.json in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}

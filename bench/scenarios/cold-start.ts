@@ -1,0 +1,123 @@
+/**
+ * Cold start: package every function exactly as a deploy would (`osls package`, serverless-esbuild
+ * as configured in serverless.yml), then for each zip its size, and the time to initialise its
+ * module (require() of the handler file) in a fresh `node` process: the part of a Lambda cold
+ * start that the code controls. Several fresh processes per function; the median counts.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipTo } from '../lib/unzip';
+
+export interface FunctionColdStart {
+  name: string;
+  zip_kb: number;
+  /** Unzipped size of the handler file. */
+  bundle_kb: number;
+  init_ms: number;
+  init_runs_ms: number[];
+}
+
+export interface ColdStartResult {
+  functions: FunctionColdStart[];
+  bundle_zip_kb_max: number;
+  init_ms_max: number;
+  package_s: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+// Measured inside the child, around require() only (Node's own start-up is not the code's cost).
+const INIT_PROBE = `
+const t0 = process.hrtime.bigint();
+const mod = require(process.argv[1]);
+const t1 = process.hrtime.bigint();
+if (typeof mod[process.argv[2]] !== 'function') { console.error('no export ' + process.argv[2]); process.exit(2); }
+process.stdout.write(String(Number(t1 - t0) / 1e6));
+`;
+
+function initOnce(file: string, exportName: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', INIT_PROBE, file, exportName], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(out);
+      if (code === 0 && Number.isFinite(ms)) resolve(ms);
+      else reject(new Error(`init probe for ${file} failed (exit ${code}): ${err.trim().slice(0, 400)}`));
+    });
+  });
+}
+
+interface PackagedFunction {
+  handler: string;
+}
+
+export async function runColdStart(options: {
+  repoRoot: string;
+  runs: number;
+  log: (line: string) => void;
+}): Promise<ColdStartResult> {
+  const work = mkdtempSync(join(tmpdir(), 'shop-bench-package-'));
+  try {
+    const pkgDir = join(work, 'package');
+    const t0 = Date.now();
+    const osls = join(options.repoRoot, 'node_modules', '.bin', 'osls');
+    const res = spawnSync(osls, ['package', '--stage', 'dev', '--package', pkgDir], {
+      cwd: options.repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      timeout: 300_000,
+    });
+    if (res.status !== 0) {
+      throw new Error(`osls package failed (exit ${res.status}):\n${`${res.stdout}\n${res.stderr}`.trim().slice(-2_000)}`);
+    }
+    const packageS = (Date.now() - t0) / 1000;
+    options.log(`packaged in ${packageS.toFixed(1)} s`);
+    const state = JSON.parse(readFileSync(join(pkgDir, 'serverless-state.json'), 'utf8')) as {
+      service: { functions: Record<string, PackagedFunction> };
+    };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      STAGE: 'dev',
+      DATABASE_URL: 'mysql://root@127.0.0.1:3306/shop',
+      LOG_LEVEL: 'silent',
+    };
+    const functions: FunctionColdStart[] = [];
+    const zips = new Set(readdirSync(pkgDir).filter((f) => f.endsWith('.zip')));
+    for (const [name, fn] of Object.entries(state.service.functions)) {
+      const zip = `${name}.zip`;
+      if (!zips.has(zip)) throw new Error(`no ${zip} in the package (package.individually must stay on)`);
+      const dir = join(work, 'unzipped', name);
+      unzipTo(join(pkgDir, zip), dir);
+      const dot = fn.handler.lastIndexOf('.');
+      const file = join(dir, `${fn.handler.slice(0, dot)}.js`);
+      const exportName = fn.handler.slice(dot + 1);
+      const runs: number[] = [];
+      for (let i = 0; i < options.runs; i++) runs.push(await initOnce(file, exportName, env));
+      functions.push({
+        name,
+        zip_kb: statSync(join(pkgDir, zip)).size / 1024,
+        bundle_kb: statSync(file).size / 1024,
+        init_ms: median(runs),
+        init_runs_ms: runs,
+      });
+    }
+    return {
+      functions,
+      bundle_zip_kb_max: Math.max(...functions.map((f) => f.zip_kb)),
+      init_ms_max: Math.max(...functions.map((f) => f.init_ms)),
+      package_s: packageS,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The reference: an order's transaction as bare mysql2 statements (no Kysely, no middy, no zod),
+ * the same statements, in the same order, with the same round trips as lib/orders/service.ts sends
+ * for an order without an Idempotency-Key. Its throughput is the floor the database sets.
+ */
+import { randomBytes } from 'node:crypto';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import type { Line } from '../lib/stock-check';
+
+export function createRawPool(databaseUrl: string, size: number): Pool {
+  // Same connection settings as lib/db/client.ts, so both sides pay the same protocol costs.
+  return createPool({
+    uri: databaseUrl,
+    connectionLimit: size,
+    maxIdle: size,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+  });
+}
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** `ord_` + 26 base32 characters (130 random bits), the service's order id format. */
+export function rawOrderId(): string {
+  const bytes = randomBytes(26);
+  let s = 'ord_';
+  for (const b of bytes) s += B32[b & 31];
+  return s;
+}
+
+interface LockedRow extends RowDataPacket {
+  id: number;
+  name: string;
+  price_cents: number;
+  stock: number;
+  archived_at: Date | null;
+}
+
+export class RawOrderError extends Error {
+  override name = 'RawOrderError';
+}
+
+/** Places one order; resolves once it is committed. */
+export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise<string> {
+  const sorted = [...lines].sort((a, b) => a.productId - b.productId);
+  const ids = sorted.map((l) => l.productId);
+  const conn: PoolConnection = await pool.getConnection();
+  try {
+    await conn.query('begin');
+    try {
+      const [rows] = await conn.query<LockedRow[]>(
+        'select `id`, `name`, `price_cents`, `stock`, `archived_at` from `products` where `id` in (?) order by `id` for update',
+        [ids],
+      );
+      const byId = new Map(rows.map((r) => [Number(r.id), r]));
+      let total = 0;
+      for (const l of sorted) {
+        const row = byId.get(l.productId);
+        if (!row || row.archived_at !== null) throw new RawOrderError(`unknown product ${l.productId}`);
+        if (row.stock < l.quantity) throw new RawOrderError(`insufficient stock for ${l.productId}`);
+        total += row.price_cents * l.quantity;
+      }
+      const now = new Date();
+      const orderId = rawOrderId();
+      // One UPDATE for all lines: stock - CASE id WHEN … THEN qty … END.
+      const cases = sorted.map(() => 'when ? then ?').join(' ');
+      const caseParams = sorted.flatMap((l) => [l.productId, l.quantity]);
+      await conn.query(
+        `update \`products\` set \`stock\` = \`stock\` - case \`id\` ${cases} end, \`updated_at\` = ? where \`id\` in (?)`,
+        [...caseParams, now, ids],
+      );
+      await conn.query(
+        'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
+        [orderId, 'confirmed', total, now, null],
+      );
+      await conn.query(
+        `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${sorted.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        sorted.flatMap((l, i) => {
+          const row = byId.get(l.productId) as LockedRow;
+          return [orderId, l.productId, i + 1, row.name, l.quantity, row.price_cents, row.price_cents * l.quantity];
+        }),
+      );
+      await conn.query(
+        `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${sorted.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        sorted.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
+      );
+      await conn.query('commit');
+      return orderId;
+    } catch (err) {
+      await conn.query('rollback');
+      throw err;
+    }
+  } finally {
+    conn.release();
+  }
+}
