@@ -11,16 +11,22 @@
  * Tooling, not the app: like the test setup, it sets DATABASE_URL / DB_POOL_SIZE for the handlers
  * it loads in-process and resets lib/config.ts between databases.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Settings } from './lib/context';
-import { CATALOGUE_DB, dropRunDatabase, dropStaleRunDatabases, freshDatabase, openServer } from './lib/databases';
+import { CATALOGUE_DB, dropRunDatabase, dropStaleRunDatabases, ensureCatalogue, freshDatabase, openServer, seedProducts } from './lib/databases';
 import { describeMachine, machineLine, round2 } from './lib/machine';
 import { buildReport, printReport } from './lib/report';
+import { closeDb } from '../lib/db/client';
+import type { OrderProducts } from './lib/workload';
+import { LIST_PRODUCTS, runCatalogue } from './scenarios/catalogue';
 import { runColdStart } from './scenarios/cold-start';
-import { rawPlacer, runOrderPairs, setupOrderProducts } from './scenarios/orders';
+import { HTTP_CONNECTIONS, runHttp } from './scenarios/http';
+import { CREATE_ORDER, handlerPlacer } from './scenarios/order-handler';
+import { runOrderSizes } from './scenarios/order-size';
+import { type Placer, rawPlacer, runOrderPairs, setupOrderProducts } from './scenarios/orders';
 
 export const GROUPS = ['orders', 'size', 'catalogue', 'http', 'cold'] as const;
 
@@ -82,11 +88,45 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { settings, server, machine, repoRoot, runUrl: run.url, rows: [], audits: [], details: {}, log };
   const cleanups: Array<() => Promise<void>> = [];
   try {
+    const hasOrders = existsSync(join(repoRoot, CREATE_ORDER));
+    const hasList = existsSync(join(repoRoot, LIST_PRODUCTS));
+    let products: OrderProducts | undefined;
+    const orderProducts = async () => {
+      products ??= await setupOrderProducts(ctx);
+      return products;
+    };
+    const raw = rawPlacer(run.url, settings.concurrency);
+    cleanups.push(() => raw.close());
+    let handler: Placer | undefined;
+    if (hasOrders && (wants(settings, 'orders') || wants(settings, 'size'))) {
+      handler = await handlerPlacer(ctx, settings.concurrency);
+      cleanups.push(() => closeDb());
+    } else if (!hasOrders) {
+      log(`${CREATE_ORDER} not found: order handler scenarios skipped`);
+    }
+
     if (wants(settings, 'orders')) {
-      const products = await setupOrderProducts(ctx);
-      const raw = rawPlacer(run.url, settings.concurrency);
-      cleanups.push(() => raw.close());
-      await runOrderPairs(ctx, products, [raw]);
+      await runOrderPairs(ctx, await orderProducts(), handler ? [raw, handler] : [raw]);
+    }
+    if (wants(settings, 'size') && handler) {
+      await runOrderSizes(ctx, await orderProducts(), handler, raw);
+    }
+    if (wants(settings, 'catalogue')) {
+      if (!hasList) {
+        log(`${LIST_PRODUCTS} not found: catalogue scenarios skipped`);
+      } else {
+        const small = await freshDatabase(server, '_1k');
+        cleanups.push(() => (settings.keep ? Promise.resolve() : dropRunDatabase(server, small.name)));
+        await seedProducts(small.url, { count: 1_000, stock: 1_000, prefix: 'Catalogue product' });
+        const large = await ensureCatalogue(server, settings.catalogueSize, settings.catalogueName, log);
+        if (large.seededMs !== undefined) ctx.details.catalogue_seed_s = Math.round(large.seededMs / 100) / 10;
+        await runCatalogue(ctx, small.url, large.url, settings.catalogueSize);
+        await closeDb();
+      }
+    }
+    if (wants(settings, 'http')) {
+      if (!hasOrders || !hasList) log('handlers not found: HTTP scenarios skipped');
+      else await runHttp(ctx, await orderProducts(), Math.min(settings.concurrency, HTTP_CONNECTIONS));
     }
     if (wants(settings, 'cold')) {
       log('cold start: osls package, then module init per function');

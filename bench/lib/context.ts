@@ -45,3 +45,12 @@ export function addRow(ctx: BenchContext, name: string, s: Summary, note = ''): 
   ctx.log(`  ${name}: ${s.ops_per_s.toFixed(0)}/s, p50 ${s.p50_ms.toFixed(2)} ms, p99 ${s.p99_ms.toFixed(2)} ms (${s.ok} ok${failed})`);
   return row;
 }
+
+export function recordAudit(ctx: BenchContext, scenario: string, audit: StockAudit): void {
+  ctx.audits.push({ scenario, ...audit });
+  if (audit.lost_updates !== 0 || audit.unrecorded_units !== 0 || audit.ledger_mismatches !== 0) {
+    ctx.log(
+      `  !! ${scenario}: ${audit.lost_updates} lost updates, ${audit.unrecorded_units} acknowledged units not recorded, ${audit.ledger_mismatches} ledger mismatches`,
+    );
+  }
+}

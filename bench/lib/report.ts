@@ -56,7 +56,7 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m')),
       order_100_lines_vs_1: ratio(p50('order_100_lines'), p50('order_1_line')),
     },
-    lost_updates: ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates, 0),
+    lost_updates: ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),
     bundle_zip_kb_max: cold ? Math.round(cold.bundle_zip_kb_max * 10) / 10 : null,
     init_ms_max: cold ? round2(cold.init_ms_max) : null,
   };

@@ -1,8 +1,10 @@
 /**
- * Lost-update accounting for a load scenario: snapshot the stock of the products it touches, add up
- * every quantity the client was told was ordered (a 201 / a committed raw transaction), and after
- * the run compare `before − Σ ordered` with the stock actually stored. Any difference is a lost (or
- * doubled) update. The ledger is checked too: Σ movements must equal stock for each product.
+ * Lost-update accounting for a load scenario. Before the run: the stock of every product the run
+ * touches, and the last order's `seq`. After it, in one consistent snapshot: the stock again and
+ * Σ quantity of the order lines recorded since. For every product, `before − Σ ordered` must equal
+ * the stored stock; Σ |difference| is the lost (or doubled) updates. Two more checks ride along:
+ * every order the client was told succeeded must be recorded (`unrecorded_units`), and the ledger
+ * must agree with the stock (`ledger_mismatches`).
  */
 import type { Connection } from 'mysql2/promise';
 import { queryRows } from './databases';
@@ -14,43 +16,80 @@ export interface Line {
 
 export interface StockAudit {
   products: number;
+  orders: number;
   ordered_units: number;
-  /** Σ over products of |expected − stored| stock. */
+  /** Σ over products of |before − Σ ordered − stored|. */
   lost_updates: number;
+  /** Units acknowledged to the client (201 / commit) but not in any recorded order. */
+  unrecorded_units: number;
   /** Products whose ledger sum differs from their stock. */
   ledger_mismatches: number;
 }
 
 export class StockTracker {
-  private readonly ordered = new Map<number, number>();
+  private readonly acked = new Map<number, number>();
   private before = new Map<number, number>();
+  private seq = 0;
 
   constructor(readonly productIds: number[]) {}
 
   async snapshot(c: Connection): Promise<void> {
-    this.before = await stocks(c, this.productIds);
-    this.ordered.clear();
+    await c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    try {
+      this.before = await stocks(c, this.productIds);
+      const [row] = await queryRows<{ s: number | string | null }>(c, 'SELECT MAX(seq) AS s FROM orders');
+      this.seq = Number(row?.s ?? 0);
+    } finally {
+      await c.query('COMMIT');
+    }
+    this.acked.clear();
   }
 
-  /** Call only after the order is known to be committed. */
+  /** Call once the client has been told the order succeeded. */
   add(lines: readonly Line[]): void {
-    for (const l of lines) this.ordered.set(l.productId, (this.ordered.get(l.productId) ?? 0) + l.quantity);
+    for (const l of lines) this.acked.set(l.productId, (this.acked.get(l.productId) ?? 0) + l.quantity);
   }
 
   async audit(c: Connection): Promise<StockAudit> {
-    const after = await stocks(c, this.productIds);
+    await c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+    let after: Map<number, number>;
+    let ordered: Map<number, number>;
+    let ledger: Map<number, number>;
+    let orders: number;
+    try {
+      after = await stocks(c, this.productIds);
+      ordered = new Map();
+      const rows = await queryRows<{ id: number; q: number | string }>(
+        c,
+        'SELECT l.product_id AS id, SUM(l.quantity) AS q FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.seq > ? GROUP BY l.product_id',
+        [this.seq],
+      );
+      for (const r of rows) ordered.set(Number(r.id), Number(r.q));
+      const [n] = await queryRows<{ n: number | string }>(c, 'SELECT COUNT(*) AS n FROM orders WHERE seq > ?', [this.seq]);
+      orders = Number(n?.n ?? 0);
+      ledger = await ledgerSums(c, this.productIds);
+    } finally {
+      await c.query('COMMIT');
+    }
     let lost = 0;
     let units = 0;
-    for (const id of this.productIds) {
-      const taken = this.ordered.get(id) ?? 0;
-      units += taken;
-      const expected = (this.before.get(id) ?? Number.NaN) - taken;
-      lost += Math.abs(expected - (after.get(id) ?? Number.NaN));
-    }
-    const ledger = await ledgerSums(c, this.productIds);
+    let unrecorded = 0;
     let mismatches = 0;
-    for (const id of this.productIds) if ((ledger.get(id) ?? 0) !== after.get(id)) mismatches++;
-    return { products: this.productIds.length, ordered_units: units, lost_updates: lost, ledger_mismatches: mismatches };
+    for (const id of this.productIds) {
+      const taken = ordered.get(id) ?? 0;
+      units += taken;
+      lost += Math.abs((this.before.get(id) ?? Number.NaN) - taken - (after.get(id) ?? Number.NaN));
+      unrecorded += Math.max(0, (this.acked.get(id) ?? 0) - taken);
+      if ((ledger.get(id) ?? 0) !== after.get(id)) mismatches++;
+    }
+    return {
+      products: this.productIds.length,
+      orders,
+      ordered_units: units,
+      lost_updates: lost,
+      unrecorded_units: unrecorded,
+      ledger_mismatches: mismatches,
+    };
   }
 }
 

@@ -4,7 +4,7 @@
  * handler, …) so that a change in the machine's load hits both. After every run, the lost-update
  * audit (see stock-check.ts).
  */
-import { addRow, type BenchContext } from '../lib/context';
+import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect, seedProducts, withConnection } from '../lib/databases';
 import { medianRound, runLoad, type Summary, summarise } from '../lib/load';
 import { type Line, StockTracker } from '../lib/stock-check';
@@ -59,11 +59,7 @@ export async function loadOrders(
       await placer.place(lines);
       tracker.add(lines); // only once the order is acknowledged
     }, opts);
-    const audit = await tracker.audit(c);
-    ctx.audits.push({ scenario, ...audit });
-    if (audit.lost_updates !== 0 || audit.ledger_mismatches !== 0) {
-      ctx.log(`  !! ${scenario}: ${audit.lost_updates} lost updates, ${audit.ledger_mismatches} ledger mismatches`);
-    }
+    recordAudit(ctx, scenario, await tracker.audit(c));
     if (result.failed > 0) ctx.log(`  !! ${scenario}: failures ${JSON.stringify(result.errors)}`);
     return summarise(result);
   } finally {

@@ -1,0 +1,169 @@
+/**
+ * Over HTTP: serverless-offline as `npm run dev` runs it (worker threads: each concurrent
+ * invocation gets its own Lambda-like instance with its own module state and its own small pool),
+ * then again with `--useInProcess` (handlers in the offline process, one module instance and one
+ * pool shared by all requests). autocannon drives GET /products and POST /orders. The figure is the
+ * local developer's: serverless-offline's own cost (Hapi, event translation, worker messaging) is
+ * in it, which API Gateway + Lambda do not have.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { addRow, type BenchContext, recordAudit } from '../lib/context';
+import { connect } from '../lib/databases';
+import type { Summary } from '../lib/load';
+import { StockTracker } from '../lib/stock-check';
+import { type OrderProducts, singleLine } from '../lib/workload';
+
+export const HTTP_POOL_SIZE = 2;
+/** serverless-offline starts one worker thread per concurrent request: keep it to a developer's scale. */
+export const HTTP_CONNECTIONS = 16;
+const START_TIMEOUT_MS = 180_000;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Offline {
+  baseUrl: string;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+async function startOffline(ctx: BenchContext, inProcess: boolean): Promise<Offline> {
+  const httpPort = await freePort();
+  const lambdaPort = await freePort();
+  const args = ['offline', 'start', '--stage', 'dev', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort)];
+  if (inProcess) args.push('--useInProcess');
+  const child: ChildProcess = spawn(join(ctx.repoRoot, 'node_modules', '.bin', 'osls'), args, {
+    cwd: ctx.repoRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: ctx.runUrl,
+      DB_POOL_SIZE: String(HTTP_POOL_SIZE),
+      LOG_LEVEL: 'silent',
+      PORT: String(httpPort),
+      LAMBDA_PORT: String(lambdaPort),
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    },
+    detached: true, // its own process group, so stop() ends osls and everything it started
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8_000)));
+  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8_000)));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const stop = async () => {
+    if (exited || child.pid === undefined) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return; // already gone
+    }
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    await gone;
+    clearTimeout(timer);
+  };
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`serverless-offline exited early:\n${out.slice(-2_000)}`);
+    try {
+      const res = await fetch(`${baseUrl}/health`);
+      if (res.status === 200) return { baseUrl, stop, output: () => out };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stop();
+  throw new Error(`serverless-offline did not answer /health within ${START_TIMEOUT_MS / 1000} s:\n${out.slice(-2_000)}`);
+}
+
+function toSummary(r: autocannon.Result, ok: number): Summary {
+  return {
+    ops_per_s: r.duration > 0 ? ok / r.duration : 0,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    mean_ms: r.latency.average,
+    ok,
+    failed: r.non2xx + r.errors,
+  };
+}
+
+async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
+  return (await autocannon(opts)) as autocannon.Result;
+}
+
+export async function runHttp(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
+  const s = ctx.settings;
+  const seconds = Math.max(1, Math.round(s.durationMs / 1000));
+  for (const inProcess of [false, true]) {
+    const mode = inProcess ? 'in_process' : 'workers';
+    ctx.log(`serverless-offline (${inProcess ? '--useInProcess' : 'worker threads, as npm run dev'}): starting`);
+    const offline = await startOffline(ctx, inProcess);
+    try {
+      // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
+      await cannon({ url: `${offline.baseUrl}/products`, connections, duration: Math.max(1, Math.round(s.warmupMs / 1000)) });
+
+      ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
+      const list = await cannon({ url: `${offline.baseUrl}/products`, connections, duration: seconds });
+      addRow(ctx, `http_list_${mode}`, toSummary(list, list['2xx']), `GET /products, pool ${HTTP_POOL_SIZE} per instance`);
+
+      ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
+      const tracker = new StockTracker(products.spreadIds);
+      const c = await connect(ctx.runUrl);
+      try {
+        await tracker.snapshot(c);
+        const orders = await cannon({
+          url: offline.baseUrl,
+          connections,
+          duration: seconds,
+          requests: [
+            {
+              method: 'POST',
+              path: '/orders',
+              headers: { 'content-type': 'application/json' },
+              setupRequest: (req) => {
+                const lines = singleLine(products, 'spread');
+                return { ...req, body: JSON.stringify({ products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) }) };
+              },
+              onResponse: (status, body) => {
+                if (status !== 201) return;
+                const order = JSON.parse(body) as { products: Array<{ product_id: number; quantity: number }> };
+                tracker.add(order.products.map((p) => ({ productId: p.product_id, quantity: p.quantity })));
+              },
+            },
+          ],
+        });
+        // Requests still in flight when autocannon stopped may commit after it returned.
+        await new Promise((r) => setTimeout(r, 1_000));
+        recordAudit(ctx, `http_order_${mode}`, await tracker.audit(c));
+        addRow(ctx, `http_order_${mode}`, toSummary(orders, orders['2xx']), `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await offline.stop();
+    }
+  }
+}

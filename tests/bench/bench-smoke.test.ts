@@ -1,0 +1,122 @@
+/**
+ * Keeps the benchmark's pieces from rotting: the load runner, the raw order transaction, the
+ * lost-update audit (including that it does catch a lost update), the zip reader and the table.
+ * Tiny inputs, no timing assertions.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Connection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, seedProducts } from '../../bench/lib/databases';
+import { quantile, runLoad, summarise } from '../../bench/lib/load';
+import { StockTracker } from '../../bench/lib/stock-check';
+import { renderTable } from '../../bench/lib/table';
+import { unzipTo } from '../../bench/lib/unzip';
+import { manyLines, singleLine } from '../../bench/lib/workload';
+import { createRawPool, rawOrderId, rawPlaceOrder } from '../../bench/scenarios/raw';
+import { closeDb } from '../../lib/db/client';
+
+const url = () => {
+  const u = process.env.DATABASE_URL;
+  if (!u) throw new Error('DATABASE_URL is set by tests/setup-env.ts');
+  return u;
+};
+
+let c: Connection;
+beforeAll(async () => {
+  c = await connect(url());
+});
+afterAll(async () => {
+  await c.end();
+  await closeDb();
+});
+
+describe('bench harness', () => {
+  it('runs the raw order transaction at concurrency 4 for a second without losing an update', async () => {
+    const hot = await seedProducts(url(), { count: 1, stock: 1_000_000, prefix: `Smoke hot ${Date.now()}` });
+    const spread = await seedProducts(url(), { count: 20, stock: 1_000_000, prefix: `Smoke spread ${Date.now()}` });
+    const products = { hotId: hot.firstId, spreadIds: Array.from({ length: 20 }, (_, i) => spread.firstId + i) };
+    const ids = [products.hotId, ...products.spreadIds];
+    const pool = createRawPool(url(), 4);
+    try {
+      const tracker = new StockTracker(ids);
+      await tracker.snapshot(c);
+      let i = 0;
+      const result = await runLoad(
+        async () => {
+          const n = i++;
+          const lines = n % 3 === 0 ? singleLine(products, 'hot') : n % 3 === 1 ? singleLine(products, 'spread') : manyLines(products, 5);
+          await rawPlaceOrder(pool, lines);
+          tracker.add(lines);
+        },
+        { concurrency: 4, durationMs: 1_000, warmupMs: 100 },
+      );
+      expect(result.failed).toBe(0);
+      expect(result.ok).toBeGreaterThan(0);
+      const audit = await tracker.audit(c);
+      expect(audit.lost_updates).toBe(0);
+      expect(audit.unrecorded_units).toBe(0);
+      expect(audit.ledger_mismatches).toBe(0);
+      expect(audit.orders).toBeGreaterThanOrEqual(result.ok);
+      const s = summarise(result);
+      expect(s.ops_per_s).toBeGreaterThan(0);
+      expect(s.p50_ms).toBeLessThanOrEqual(s.p99_ms);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('the audit reports a lost update when two orders both write back the same stale stock', async () => {
+    const p = await seedProducts(url(), { count: 1, stock: 100, prefix: `Smoke stale ${Date.now()}` });
+    const tracker = new StockTracker([p.firstId]);
+    await tracker.snapshot(c);
+    // The bug of the service this replaces: read, decide in JavaScript, write the value back.
+    const [rows] = await c.query('SELECT stock FROM products WHERE id = ?', [p.firstId]);
+    const stale = Number((rows as Array<{ stock: number }>)[0]?.stock);
+    for (let k = 0; k < 2; k++) {
+      const orderId = rawOrderId();
+      await c.query('INSERT INTO orders (id, status, total_cents, created_at) VALUES (?, ?, ?, NOW(3))', [orderId, 'confirmed', 100]);
+      await c.query(
+        'INSERT INTO order_lines (order_id, product_id, line_no, name, quantity, unit_price_cents, line_total_cents) VALUES (?, ?, 1, ?, 1, 100, 100)',
+        [orderId, p.firstId, 'x'],
+      );
+      await c.query('UPDATE products SET stock = ? WHERE id = ?', [stale - 1, p.firstId]);
+      tracker.add([{ productId: p.firstId, quantity: 1 }]);
+    }
+    const audit = await tracker.audit(c);
+    expect(audit.lost_updates).toBe(1);
+    expect(audit.ledger_mismatches).toBe(1);
+  });
+
+  it('order ids have the service format', () => {
+    expect(rawOrderId()).toMatch(/^ord_[a-z2-7]{26}$/);
+  });
+
+  it('quantiles use the nearest rank', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(xs, 0.5)).toBe(50);
+    expect(quantile(xs, 0.99)).toBe(99);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  it('unpacks a zip made by the zip tool', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-unzip-'));
+    try {
+      writeFileSync(join(dir, 'a.js'), 'module.exports.handler = async () => 1;\n'.repeat(50));
+      const made = spawnSync('zip', ['-q', '-r', 'b.zip', 'a.js'], { cwd: dir });
+      if (made.error) return; // no zip binary on this machine: nothing to compare against
+      const files = unzipTo(join(dir, 'b.zip'), join(dir, 'out'));
+      expect(files).toEqual(['a.js']);
+      expect(readFileSync(join(dir, 'out', 'a.js'), 'utf8')).toBe(readFileSync(join(dir, 'a.js'), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders a table with numbers right-aligned', () => {
+    const t = renderTable(['name', 'ops/s'], [['raw', 1234.5], ['order', 98.76]]);
+    expect(t.split('\n')).toEqual(['name   ops/s', '─────  ─────', 'raw    1,235', 'order   98.8']);
+  });
+});
