@@ -19,6 +19,7 @@ import type { BenchContext, Settings } from './lib/context';
 import { CATALOGUE_DB, dropRunDatabase, dropStaleRunDatabases, ensureCatalogue, freshDatabase, openServer, seedProducts } from './lib/databases';
 import { describeMachine, machineLine, round2 } from './lib/machine';
 import { buildReport, printReport } from './lib/report';
+import { discardStdout } from './lib/stdout';
 import { closeDb } from '../lib/db/client';
 import type { OrderProducts } from './lib/workload';
 import { LIST_PRODUCTS, runCatalogue } from './scenarios/catalogue';
@@ -77,7 +78,6 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const repoRoot = resolve(__dirname, '..');
-  process.env.LOG_LEVEL = 'silent'; // the handlers' logs would swamp the terminal and cost time on both sides equally
 
   const server = await openServer();
   log(`server: ${server.version} (${server.resolved.source})`);
@@ -87,6 +87,17 @@ async function main(): Promise<void> {
   log(`run database: ${run.name}`);
   const ctx: BenchContext = { settings, server, machine, repoRoot, runUrl: run.url, rows: [], audits: [], details: {}, log };
   const cleanups: Array<() => Promise<void>> = [];
+  const failures: Record<string, string> = {};
+  // A group that fails is reported and the run goes on: the other figures are still worth having.
+  const group = async (name: (typeof GROUPS)[number], fn: () => Promise<void>) => {
+    if (!wants(settings, name)) return;
+    try {
+      await fn();
+    } catch (err) {
+      failures[name] = err instanceof Error ? err.message : String(err);
+      log(`!! ${name} failed: ${failures[name]}`);
+    }
+  };
   try {
     const hasOrders = existsSync(join(repoRoot, CREATE_ORDER));
     const hasList = existsSync(join(repoRoot, LIST_PRODUCTS));
@@ -95,44 +106,49 @@ async function main(): Promise<void> {
       products ??= await setupOrderProducts(ctx);
       return products;
     };
+    // The handlers' log and metric lines are produced as in Lambda, but not written to the terminal.
+    const stdout = discardStdout();
+    cleanups.push(async () => stdout.restore());
     const raw = rawPlacer(run.url, settings.concurrency);
     cleanups.push(() => raw.close());
     let handler: Placer | undefined;
-    if (hasOrders && (wants(settings, 'orders') || wants(settings, 'size'))) {
-      handler = await handlerPlacer(ctx, settings.concurrency);
-      cleanups.push(() => closeDb());
-    } else if (!hasOrders) {
-      log(`${CREATE_ORDER} not found: order handler scenarios skipped`);
-    }
+    if (!hasOrders) log(`${CREATE_ORDER} not found: order handler scenarios skipped`);
+    const orderHandler = async () => {
+      if (hasOrders) handler ??= await handlerPlacer(ctx, settings.concurrency);
+      return handler;
+    };
 
-    if (wants(settings, 'orders')) {
-      await runOrderPairs(ctx, await orderProducts(), handler ? [raw, handler] : [raw]);
-    }
-    if (wants(settings, 'size') && handler) {
-      await runOrderSizes(ctx, await orderProducts(), handler, raw);
-    }
-    if (wants(settings, 'catalogue')) {
+    await group('orders', async () => {
+      const h = await orderHandler();
+      await runOrderPairs(ctx, await orderProducts(), h ? [raw, h] : [raw]);
+    });
+    await group('size', async () => {
+      const h = await orderHandler();
+      if (h) await runOrderSizes(ctx, await orderProducts(), h, raw);
+    });
+    await group('catalogue', async () => {
       if (!hasList) {
         log(`${LIST_PRODUCTS} not found: catalogue scenarios skipped`);
-      } else {
-        const small = await freshDatabase(server, '_1k');
-        cleanups.push(() => (settings.keep ? Promise.resolve() : dropRunDatabase(server, small.name)));
-        await seedProducts(small.url, { count: 1_000, stock: 1_000, prefix: 'Catalogue product' });
-        const large = await ensureCatalogue(server, settings.catalogueSize, settings.catalogueName, log);
-        if (large.seededMs !== undefined) ctx.details.catalogue_seed_s = Math.round(large.seededMs / 100) / 10;
-        await runCatalogue(ctx, small.url, large.url, settings.catalogueSize);
-        await closeDb();
+        return;
       }
-    }
-    if (wants(settings, 'http')) {
+      const small = await freshDatabase(server, '_1k');
+      cleanups.push(() => (settings.keep ? Promise.resolve() : dropRunDatabase(server, small.name)));
+      await seedProducts(small.url, { count: 1_000, stock: 1_000, prefix: 'Catalogue product' });
+      const large = await ensureCatalogue(server, settings.catalogueSize, settings.catalogueName, log);
+      if (large.seededMs !== undefined) ctx.details.catalogue_seed_s = Math.round(large.seededMs / 100) / 10;
+      await runCatalogue(ctx, small.url, large.url, settings.catalogueSize);
+    });
+    await closeDb();
+    stdout.restore();
+    await group('http', async () => {
       if (!hasOrders || !hasList) log('handlers not found: HTTP scenarios skipped');
       else await runHttp(ctx, await orderProducts(), Math.min(settings.concurrency, HTTP_CONNECTIONS));
-    }
-    if (wants(settings, 'cold')) {
+    });
+    await group('cold', async () => {
       log('cold start: osls package, then module init per function');
-      const cold = await runColdStart({ repoRoot, runs: settings.coldStartRuns, log });
-      ctx.details.cold_start = cold;
-    }
+      ctx.details.cold_start = await runColdStart({ repoRoot, runs: settings.coldStartRuns, log });
+    });
+    if (Object.keys(failures).length > 0) ctx.details.failures = failures;
   } finally {
     for (const c of cleanups.reverse()) await c();
     if (!settings.keep) await dropRunDatabase(server, run.name);
@@ -146,6 +162,10 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'latest-details.json'), `${JSON.stringify(report.details, null, 2)}\n`);
   printReport(report);
   log(`wrote bench/results/latest.json in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (Object.keys(failures).length > 0) {
+    log(`failed groups: ${Object.keys(failures).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 if (require.main === module) {

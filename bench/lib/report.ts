@@ -53,7 +53,7 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       order_hot_vs_raw: ratio(ops('order_hot'), ops('raw_hot')),
       order_spread_vs_raw: ratio(ops('order_spread'), ops('raw_spread')),
       list_1m_vs_1k: ratio(p50('list_page1_1m'), p50('list_page1_1k')),
-      deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m')),
+      deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m_paired')),
       order_100_lines_vs_1: ratio(p50('order_100_lines'), p50('order_1_line')),
     },
     lost_updates: ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),

@@ -51,7 +51,6 @@ async function startOffline(ctx: BenchContext, inProcess: boolean): Promise<Offl
       ...process.env,
       DATABASE_URL: ctx.runUrl,
       DB_POOL_SIZE: String(HTTP_POOL_SIZE),
-      LOG_LEVEL: 'silent',
       PORT: String(httpPort),
       LAMBDA_PORT: String(lambdaPort),
       SLS_TELEMETRY_DISABLED: '1',

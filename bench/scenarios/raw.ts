@@ -1,7 +1,8 @@
 /**
  * The reference: an order's transaction as bare mysql2 statements (no Kysely, no middy, no zod),
- * the same statements, in the same order, with the same round trips as lib/orders/service.ts sends
- * for an order without an Idempotency-Key. Its throughput is the floor the database sets.
+ * the same statements, in the same order, with the same round trips as placeOrder in
+ * lib/orders/service.ts (and lib/orders/repository.ts) sends for an order without an
+ * Idempotency-Key. Its throughput is the floor the database sets.
  */
 import { randomBytes } from 'node:crypto';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
@@ -43,10 +44,14 @@ export class RawOrderError extends Error {
   override name = 'RawOrderError';
 }
 
-/** Places one order; resolves once it is committed. */
+/**
+ * Places one order; resolves once it is committed. Seven round trips, as placeOrder without an
+ * Idempotency-Key: begin; one SELECT … FOR UPDATE of every product in ascending id order; one CASE
+ * UPDATE of their stock; the order; its lines (one multi-row INSERT); their ledger movements (one
+ * multi-row INSERT); commit. Lines keep the client's order, as the service keeps them.
+ */
 export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise<string> {
-  const sorted = [...lines].sort((a, b) => a.productId - b.productId);
-  const ids = sorted.map((l) => l.productId);
+  const ids = [...new Set(lines.map((l) => l.productId))].sort((a, b) => a - b);
   const conn: PoolConnection = await pool.getConnection();
   try {
     await conn.query('begin');
@@ -57,7 +62,7 @@ export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise
       );
       const byId = new Map(rows.map((r) => [Number(r.id), r]));
       let total = 0;
-      for (const l of sorted) {
+      for (const l of lines) {
         const row = byId.get(l.productId);
         if (!row || row.archived_at !== null) throw new RawOrderError(`unknown product ${l.productId}`);
         if (row.stock < l.quantity) throw new RawOrderError(`insufficient stock for ${l.productId}`);
@@ -65,27 +70,26 @@ export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise
       }
       const now = new Date();
       const orderId = rawOrderId();
-      // One UPDATE for all lines: stock - CASE id WHEN … THEN qty … END.
-      const cases = sorted.map(() => 'when ? then ?').join(' ');
-      const caseParams = sorted.flatMap((l) => [l.productId, l.quantity]);
-      await conn.query(
-        `update \`products\` set \`stock\` = \`stock\` - case \`id\` ${cases} end, \`updated_at\` = ? where \`id\` in (?)`,
-        [...caseParams, now, ids],
-      );
+      const cases = lines.map(() => 'WHEN ? THEN stock - ?').join(' ');
+      await conn.query(`update \`products\` set \`stock\` = CASE id ${cases} END, \`updated_at\` = ? where \`id\` in (?)`, [
+        ...lines.flatMap((l) => [l.productId, l.quantity]),
+        now,
+        lines.map((l) => l.productId),
+      ]);
       await conn.query(
         'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
         [orderId, 'confirmed', total, now, null],
       );
       await conn.query(
-        `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${sorted.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        sorted.flatMap((l, i) => {
+        `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        lines.flatMap((l, i) => {
           const row = byId.get(l.productId) as LockedRow;
           return [orderId, l.productId, i + 1, row.name, l.quantity, row.price_cents, row.price_cents * l.quantity];
         }),
       );
       await conn.query(
-        `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${sorted.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-        sorted.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
+        `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+        lines.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
       );
       await conn.query('commit');
       return orderId;
