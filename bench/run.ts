@@ -16,7 +16,15 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Settings } from './lib/context';
-import { CATALOGUE_DB, dropRunDatabase, dropStaleRunDatabases, ensureCatalogue, freshDatabase, openServer, seedProducts } from './lib/databases';
+import {
+  CATALOGUE_DB,
+  dropRunDatabase,
+  dropStaleRunDatabases,
+  ensureCatalogue,
+  freshDatabase,
+  openServer,
+  seedProducts,
+} from './lib/databases';
 import { describeMachine, machineLine, round2 } from './lib/machine';
 import { buildReport, printReport } from './lib/report';
 import { discardStdout } from './lib/stdout';
@@ -44,11 +52,19 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
     strict: true,
   });
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error('--concurrency must be 1–64');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new Error('--concurrency must be 1–64');
   let only: Set<string> | undefined;
   if (values.only !== undefined) {
-    only = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
-    for (const g of only) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`--only: unknown group ${g} (${GROUPS.join(', ')})`);
+    only = new Set(
+      values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    for (const g of only)
+      if (!(GROUPS as readonly string[]).includes(g))
+        throw new Error(`--only: unknown group ${g} (${GROUPS.join(', ')})`);
   }
   const quick = values.quick === true;
   return {
@@ -72,7 +88,9 @@ const wants = (s: Settings, group: (typeof GROUPS)[number]) => s.only === undefi
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.help) {
-    console.log('usage: npm run bench [-- --quick] [--only=orders,size,catalogue,http,cold] [--concurrency=32] [--keep]');
+    console.log(
+      'usage: npm run bench [-- --quick] [--only=orders,size,catalogue,http,cold] [--concurrency=32] [--keep]',
+    );
     return;
   }
   const started = Date.now();
@@ -85,7 +103,17 @@ async function main(): Promise<void> {
   await dropStaleRunDatabases(server);
   const run = await freshDatabase(server);
   log(`run database: ${run.name}`);
-  const ctx: BenchContext = { settings, server, machine, repoRoot, runUrl: run.url, rows: [], audits: [], details: {}, log };
+  const ctx: BenchContext = {
+    settings,
+    server,
+    machine,
+    repoRoot,
+    runUrl: run.url,
+    rows: [],
+    audits: [],
+    details: {},
+    log,
+  };
   const cleanups: Array<() => Promise<void>> = [];
   const failures: Record<string, string> = {};
   // A group that fails is reported and the run goes on: the other figures are still worth having.

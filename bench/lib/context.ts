@@ -42,7 +42,9 @@ export function addRow(ctx: BenchContext, name: string, s: Summary, note = ''): 
   const row = { name, note, ...s };
   ctx.rows.push(row);
   const failed = s.failed > 0 ? `, ${s.failed} failed` : '';
-  ctx.log(`  ${name}: ${s.ops_per_s.toFixed(0)}/s, p50 ${s.p50_ms.toFixed(2)} ms, p99 ${s.p99_ms.toFixed(2)} ms (${s.ok} ok${failed})`);
+  ctx.log(
+    `  ${name}: ${s.ops_per_s.toFixed(0)}/s, p50 ${s.p50_ms.toFixed(2)} ms, p99 ${s.p99_ms.toFixed(2)} ms (${s.ok} ok${failed})`,
+  );
   return row;
 }
 

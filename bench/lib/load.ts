@@ -73,7 +73,12 @@ export async function runLoad(op: Operation, options: LoadOptions): Promise<Load
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('concurrency must be a positive integer');
   if (options.durationMs === undefined && options.count === undefined) throw new Error('give durationMs or count');
   if (options.warmupMs && options.warmupMs > 0) {
-    await loop(op, concurrency, { deadline: performance.now() + options.warmupMs, count: Number.POSITIVE_INFINITY }, false);
+    await loop(
+      op,
+      concurrency,
+      { deadline: performance.now() + options.warmupMs, count: Number.POSITIVE_INFINITY },
+      false,
+    );
   }
   const t0 = performance.now();
   const until = {

@@ -36,7 +36,9 @@ export interface Report {
 }
 
 const ratio = (a: number | undefined, b: number | undefined): number | null =>
-  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : Math.round((a / b) * 1000) / 1000;
+  a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0
+    ? null
+    : Math.round((a / b) * 1000) / 1000;
 
 export function buildReport(ctx: BenchContext, machine: string, elapsedS: number): Report {
   const row = (name: string) => ctx.rows.find((r) => r.name === name);
@@ -47,7 +49,10 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
     machine,
     date: new Date().toISOString(),
     scenarios: Object.fromEntries(
-      ctx.rows.map((r) => [r.name, { ops_per_s: Math.round(r.ops_per_s * 10) / 10, p50_ms: round2(r.p50_ms), p99_ms: round2(r.p99_ms) }]),
+      ctx.rows.map((r) => [
+        r.name,
+        { ops_per_s: Math.round(r.ops_per_s * 10) / 10, p50_ms: round2(r.p50_ms), p99_ms: round2(r.p99_ms) },
+      ]),
     ),
     ratios: {
       order_hot_vs_raw: ratio(ops('order_hot'), ops('raw_hot')),
@@ -56,19 +61,68 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m_paired')),
       order_100_lines_vs_1: ratio(p50('order_100_lines'), p50('order_1_line')),
     },
-    lost_updates: ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),
+    lost_updates:
+      ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),
     bundle_zip_kb_max: cold ? Math.round(cold.bundle_zip_kb_max * 10) / 10 : null,
     init_ms_max: cold ? round2(cold.init_ms_max) : null,
   };
   const targets: Target[] = [
-    { key: 'order_hot_vs_raw', value: latest.ratios.order_hot_vs_raw, op: '>=', target: 0.8, meaning: 'handler ÷ raw throughput, one hot product' },
-    { key: 'order_spread_vs_raw', value: latest.ratios.order_spread_vs_raw, op: '>=', target: 0.8, meaning: 'handler ÷ raw throughput, 10k products' },
-    { key: 'list_1m_vs_1k', value: latest.ratios.list_1m_vs_1k, op: '<=', target: 2, meaning: 'page 1 time, 1M ÷ 1k products' },
-    { key: 'deep_cursor_vs_page1', value: latest.ratios.deep_cursor_vs_page1, op: '<=', target: 1.2, meaning: 'deep page by cursor ÷ page 1 time (1M)' },
-    { key: 'order_100_lines_vs_1', value: latest.ratios.order_100_lines_vs_1, op: '<=', target: 4, meaning: 'time per order, 100 lines ÷ 1 line' },
-    { key: 'bundle_zip_kb_max', value: latest.bundle_zip_kb_max, op: '<=', target: 1024, meaning: 'largest function zip (KB)' },
-    { key: 'init_ms_max', value: latest.init_ms_max, op: '<=', target: 150, meaning: 'slowest module init, fresh node (ms)' },
-    { key: 'lost_updates', value: latest.lost_updates, op: '=', target: 0, meaning: 'Σ |expected − stored stock| after every load' },
+    {
+      key: 'order_hot_vs_raw',
+      value: latest.ratios.order_hot_vs_raw,
+      op: '>=',
+      target: 0.8,
+      meaning: 'handler ÷ raw throughput, one hot product',
+    },
+    {
+      key: 'order_spread_vs_raw',
+      value: latest.ratios.order_spread_vs_raw,
+      op: '>=',
+      target: 0.8,
+      meaning: 'handler ÷ raw throughput, 10k products',
+    },
+    {
+      key: 'list_1m_vs_1k',
+      value: latest.ratios.list_1m_vs_1k,
+      op: '<=',
+      target: 2,
+      meaning: 'page 1 time, 1M ÷ 1k products',
+    },
+    {
+      key: 'deep_cursor_vs_page1',
+      value: latest.ratios.deep_cursor_vs_page1,
+      op: '<=',
+      target: 1.2,
+      meaning: 'deep page by cursor ÷ page 1 time (1M)',
+    },
+    {
+      key: 'order_100_lines_vs_1',
+      value: latest.ratios.order_100_lines_vs_1,
+      op: '<=',
+      target: 4,
+      meaning: 'time per order, 100 lines ÷ 1 line',
+    },
+    {
+      key: 'bundle_zip_kb_max',
+      value: latest.bundle_zip_kb_max,
+      op: '<=',
+      target: 1024,
+      meaning: 'largest function zip (KB)',
+    },
+    {
+      key: 'init_ms_max',
+      value: latest.init_ms_max,
+      op: '<=',
+      target: 150,
+      meaning: 'slowest module init, fresh node (ms)',
+    },
+    {
+      key: 'lost_updates',
+      value: latest.lost_updates,
+      op: '=',
+      target: 0,
+      meaning: 'Σ |expected − stored stock| after every load',
+    },
   ];
   const details = {
     date: latest.date,
@@ -104,7 +158,13 @@ export function targetTable(targets: Target[], markdown = false): string {
     ['measure', 'value', 'target', 'met', 'meaning'],
     targets.map((t) => {
       const m = met(t);
-      return [t.key, t.value === null ? '–' : t.value, `${t.op} ${t.target}`, m === null ? 'not run' : m ? 'yes' : 'NO', t.meaning];
+      return [
+        t.key,
+        t.value === null ? '–' : t.value,
+        `${t.op} ${t.target}`,
+        m === null ? 'not run' : m ? 'yes' : 'NO',
+        t.meaning,
+      ];
     }),
     markdown,
   );

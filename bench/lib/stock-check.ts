@@ -65,7 +65,9 @@ export class StockTracker {
         [this.seq],
       );
       for (const r of rows) ordered.set(Number(r.id), Number(r.q));
-      const [n] = await queryRows<{ n: number | string }>(c, 'SELECT COUNT(*) AS n FROM orders WHERE seq > ?', [this.seq]);
+      const [n] = await queryRows<{ n: number | string }>(c, 'SELECT COUNT(*) AS n FROM orders WHERE seq > ?', [
+        this.seq,
+      ]);
       orders = Number(n?.n ?? 0);
       ledger = await ledgerSums(c, this.productIds);
     } finally {
@@ -100,7 +102,9 @@ async function inChunks(ids: number[], fn: (chunk: number[]) => Promise<void>): 
 async function stocks(c: Connection, ids: number[]): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   await inChunks(ids, async (chunk) => {
-    const rows = await queryRows<{ id: number; stock: number }>(c, 'SELECT id, stock FROM products WHERE id IN (?)', [chunk]);
+    const rows = await queryRows<{ id: number; stock: number }>(c, 'SELECT id, stock FROM products WHERE id IN (?)', [
+      chunk,
+    ]);
     for (const r of rows) out.set(Number(r.id), Number(r.stock));
   });
   return out;

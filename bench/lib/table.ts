@@ -15,13 +15,19 @@ export function renderTable(header: string[], rows: Cell[][], markdown = false):
   const text = rows.map((r) => r.map(fmt));
   const widths = header.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   // Numbers right-aligned, text left-aligned.
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === '–' || r[i] === ''));
+  const numeric = header.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === '–' || r[i] === ''),
+  );
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(markdown ? ' | ' : '  ');
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join(markdown ? ' | ' : '  ');
   const out: string[] = [];
   if (markdown) {
     out.push(`| ${line(header)} |`);
-    out.push(`| ${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(Math.max(1, w - 1))}:` : '-'.repeat(w))).join(' | ')} |`);
+    out.push(
+      `| ${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(Math.max(1, w - 1))}:` : '-'.repeat(w))).join(' | ')} |`,
+    );
     for (const r of text) out.push(`| ${line(r)} |`);
   } else {
     out.push(line(header));

@@ -33,7 +33,13 @@ interface Probe {
 const empty = (): LoadResult => ({ ok: 0, failed: 0, elapsedMs: 0, latenciesMs: [], errors: {} });
 
 /** Requests each probe in turn until `durationMs` is up; latencies per probe (appended to `into`). */
-async function interleave(handler: Handler, probes: Probe[], durationMs: number, into: Map<string, LoadResult>, record = true) {
+async function interleave(
+  handler: Handler,
+  probes: Probe[],
+  durationMs: number,
+  into: Map<string, LoadResult>,
+  record = true,
+) {
   const deadline = performance.now() + durationMs;
   while (performance.now() < deadline) {
     for (const p of probes) {
@@ -65,7 +71,12 @@ function report(ctx: BenchContext, name: string, r: LoadResult | undefined, note
   addRow(ctx, name, summarise(r), note);
 }
 
-export async function runCatalogue(ctx: BenchContext, smallUrl: string, largeUrl: string, largeSize: number): Promise<void> {
+export async function runCatalogue(
+  ctx: BenchContext,
+  smallUrl: string,
+  largeUrl: string,
+  largeSize: number,
+): Promise<void> {
   const d = ctx.settings.readDurationMs;
   const warm = Math.min(1_000, ctx.settings.warmupMs);
   const handler = loadHandler(ctx.repoRoot, LIST_PRODUCTS);
@@ -76,7 +87,10 @@ export async function runCatalogue(ctx: BenchContext, smallUrl: string, largeUrl
   const byDb = new Map<string, LoadResult>();
   const slices = ctx.settings.quick ? 4 : 8;
   for (let i = 0; i < slices; i++) {
-    for (const [tag, url] of [['1k', smallUrl], [label, largeUrl]] as const) {
+    for (const [tag, url] of [
+      ['1k', smallUrl],
+      [label, largeUrl],
+    ] as const) {
       await useDatabase(url, 2);
       const slice = new Map<string, LoadResult>();
       await interleave(handler, [page1], warm / 2, slice, false); // new pool: connect outside the clock
@@ -91,7 +105,8 @@ export async function runCatalogue(ctx: BenchContext, smallUrl: string, largeUrl
   await useDatabase(largeUrl, 2);
   const deepPage = Math.floor((largeSize * 0.9) / PER_PAGE);
   const byOffset = await getPage(handler, { page: String(deepPage), per_page: String(PER_PAGE) });
-  if (!byOffset.products || byOffset.products.length !== PER_PAGE) throw new Error(`page ${deepPage} returned no full page`);
+  if (!byOffset.products || byOffset.products.length !== PER_PAGE)
+    throw new Error(`page ${deepPage} returned no full page`);
   const cursor = byOffset.next_cursor;
   if (typeof cursor !== 'string') throw new Error(`page ${deepPage} returned no next_cursor`);
   const deep = (deepPage + 1).toLocaleString('en-US');
@@ -103,12 +118,22 @@ export async function runCatalogue(ctx: BenchContext, smallUrl: string, largeUrl
   const paired = new Map<string, LoadResult>();
   await interleave(handler, probes, warm, new Map(), false);
   await interleave(handler, probes, d, paired);
-  report(ctx, `list_page1_${label}_paired`, paired.get(`list_page1_${label}_b`), 'page 1, measured beside the cursor page');
+  report(
+    ctx,
+    `list_page1_${label}_paired`,
+    paired.get(`list_page1_${label}_b`),
+    'page 1, measured beside the cursor page',
+  );
   report(ctx, `list_cursor_deep_${label}`, paired.get(`list_cursor_deep_${label}`), `page ${deep} by cursor`);
 
   // Contrast only: OFFSET paging walks every skipped index entry, so a few requests are enough.
   ctx.log(`list_offset_deep_${label} (page=${deepPage + 1})`);
   const offset = new Map<string, LoadResult>();
-  await interleave(handler, [{ name: 'offset', query: { page: String(deepPage + 1), per_page: String(PER_PAGE) } }], Math.min(d, 3_000), offset);
+  await interleave(
+    handler,
+    [{ name: 'offset', query: { page: String(deepPage + 1), per_page: String(PER_PAGE) } }],
+    Math.min(d, 3_000),
+    offset,
+  );
   report(ctx, `list_offset_deep_${label}`, offset.get('offset'), `page ${deep} by page=N (OFFSET)`);
 }

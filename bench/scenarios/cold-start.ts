@@ -43,7 +43,10 @@ process.stdout.write(String(Number(t1 - t0) / 1e6));
 
 function initOnce(file: string, exportName: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', INIT_PROBE, file, exportName], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', INIT_PROBE, file, exportName], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -78,7 +81,9 @@ export async function runColdStart(options: {
       timeout: 300_000,
     });
     if (res.status !== 0) {
-      throw new Error(`osls package failed (exit ${res.status}):\n${`${res.stdout}\n${res.stderr}`.trim().slice(-2_000)}`);
+      throw new Error(
+        `osls package failed (exit ${res.status}):\n${`${res.stdout}\n${res.stderr}`.trim().slice(-2_000)}`,
+      );
     }
     const packageS = (Date.now() - t0) / 1000;
     options.log(`packaged in ${packageS.toFixed(1)} s`);

@@ -43,7 +43,16 @@ interface Offline {
 async function startOffline(ctx: BenchContext, inProcess: boolean): Promise<Offline> {
   const httpPort = await freePort();
   const lambdaPort = await freePort();
-  const args = ['offline', 'start', '--stage', 'dev', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort)];
+  const args = [
+    'offline',
+    'start',
+    '--stage',
+    'dev',
+    '--httpPort',
+    String(httpPort),
+    '--lambdaPort',
+    String(lambdaPort),
+  ];
   if (inProcess) args.push('--useInProcess');
   const child: ChildProcess = spawn(join(ctx.repoRoot, 'node_modules', '.bin', 'osls'), args, {
     cwd: ctx.repoRoot,
@@ -95,7 +104,9 @@ async function startOffline(ctx: BenchContext, inProcess: boolean): Promise<Offl
     await new Promise((r) => setTimeout(r, 500));
   }
   await stop();
-  throw new Error(`serverless-offline did not answer /health within ${START_TIMEOUT_MS / 1000} s:\n${out.slice(-2_000)}`);
+  throw new Error(
+    `serverless-offline did not answer /health within ${START_TIMEOUT_MS / 1000} s:\n${out.slice(-2_000)}`,
+  );
 }
 
 function toSummary(r: autocannon.Result, ok: number): Summary {
@@ -122,11 +133,20 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
     const offline = await startOffline(ctx, inProcess);
     try {
       // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
-      await cannon({ url: `${offline.baseUrl}/products`, connections, duration: Math.max(1, Math.round(s.warmupMs / 1000)) });
+      await cannon({
+        url: `${offline.baseUrl}/products`,
+        connections,
+        duration: Math.max(1, Math.round(s.warmupMs / 1000)),
+      });
 
       ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
       const list = await cannon({ url: `${offline.baseUrl}/products`, connections, duration: seconds });
-      addRow(ctx, `http_list_${mode}`, toSummary(list, list['2xx']), `GET /products, pool ${HTTP_POOL_SIZE} per instance`);
+      addRow(
+        ctx,
+        `http_list_${mode}`,
+        toSummary(list, list['2xx']),
+        `GET /products, pool ${HTTP_POOL_SIZE} per instance`,
+      );
 
       ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
       const tracker = new StockTracker(products.spreadIds);
@@ -144,7 +164,12 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
               headers: { 'content-type': 'application/json' },
               setupRequest: (req) => {
                 const lines = singleLine(products, 'spread');
-                return { ...req, body: JSON.stringify({ products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) }) };
+                return {
+                  ...req,
+                  body: JSON.stringify({
+                    products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })),
+                  }),
+                };
               },
               onResponse: (status, body) => {
                 if (status !== 201) return;
@@ -157,7 +182,12 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
         // Requests still in flight when autocannon stopped may commit after it returned.
         await new Promise((r) => setTimeout(r, 1_000));
         recordAudit(ctx, `http_order_${mode}`, await tracker.audit(c));
-        addRow(ctx, `http_order_${mode}`, toSummary(orders, orders['2xx']), `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`);
+        addRow(
+          ctx,
+          `http_order_${mode}`,
+          toSummary(orders, orders['2xx']),
+          `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`,
+        );
       } finally {
         await c.end();
       }

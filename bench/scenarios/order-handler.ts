@@ -16,7 +16,11 @@ export async function handlerPlacer(ctx: BenchContext, poolSize: number): Promis
     place: async (lines) => {
       const reply = await call(
         handler,
-        { method: 'POST', path: '/orders', json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) } },
+        {
+          method: 'POST',
+          path: '/orders',
+          json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
+        },
         'createOrder',
       );
       if (reply.status !== 201) throw unexpected(reply, 201);

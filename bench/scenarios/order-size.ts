@@ -12,7 +12,12 @@ export const ORDER_SIZES = [1, 10, 100] as const;
 
 export const sizeName = (prefix: string, n: number) => `${prefix}_${n}_line${n === 1 ? '' : 's'}`;
 
-export async function runOrderSizes(ctx: BenchContext, products: OrderProducts, handler: Placer, raw: Placer): Promise<void> {
+export async function runOrderSizes(
+  ctx: BenchContext,
+  products: OrderProducts,
+  handler: Placer,
+  raw: Placer,
+): Promise<void> {
   const s = ctx.settings;
   const opts = { concurrency: 1, durationMs: s.durationMs, warmupMs: s.warmupMs };
   for (const n of ORDER_SIZES) {

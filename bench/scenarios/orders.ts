@@ -77,17 +77,27 @@ export async function runOrderPairs(ctx: BenchContext, products: OrderProducts, 
       for (const placer of placers) {
         const scenario = `${placer.name}_${shape}`;
         ctx.log(`${scenario} (round ${round}/${s.rounds}, concurrency ${s.concurrency}, ${s.durationMs / 1000} s)`);
-        const summary = await loadOrders(ctx, scenario, placer, shape === 'hot' ? hotIds : products.spreadIds, () => singleLine(products, shape), {
-          concurrency: s.concurrency,
-          durationMs: s.durationMs,
-          warmupMs: s.warmupMs,
-        });
+        const summary = await loadOrders(
+          ctx,
+          scenario,
+          placer,
+          shape === 'hot' ? hotIds : products.spreadIds,
+          () => singleLine(products, shape),
+          {
+            concurrency: s.concurrency,
+            durationMs: s.durationMs,
+            warmupMs: s.warmupMs,
+          },
+        );
         byName.set(scenario, [...(byName.get(scenario) ?? []), summary]);
       }
     }
   }
   for (const [name, rounds] of byName) {
-    const note = rounds.length > 1 ? `median of ${rounds.length} rounds: ${rounds.map((r) => r.ops_per_s.toFixed(0)).join(', ')}/s` : '';
+    const note =
+      rounds.length > 1
+        ? `median of ${rounds.length} rounds: ${rounds.map((r) => r.ops_per_s.toFixed(0)).join(', ')}/s`
+        : '';
     addRow(ctx, name, medianRound(rounds), note);
   }
 }

@@ -71,11 +71,10 @@ export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise
       const now = new Date();
       const orderId = rawOrderId();
       const cases = lines.map(() => 'WHEN ? THEN stock - ?').join(' ');
-      await conn.query(`update \`products\` set \`stock\` = CASE id ${cases} END, \`updated_at\` = ? where \`id\` in (?)`, [
-        ...lines.flatMap((l) => [l.productId, l.quantity]),
-        now,
-        lines.map((l) => l.productId),
-      ]);
+      await conn.query(
+        `update \`products\` set \`stock\` = CASE id ${cases} END, \`updated_at\` = ? where \`id\` in (?)`,
+        [...lines.flatMap((l) => [l.productId, l.quantity]), now, lines.map((l) => l.productId)],
+      );
       await conn.query(
         'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
         [orderId, 'confirmed', total, now, null],

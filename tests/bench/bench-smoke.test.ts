@@ -47,7 +47,12 @@ describe('bench harness', () => {
       const result = await runLoad(
         async () => {
           const n = i++;
-          const lines = n % 3 === 0 ? singleLine(products, 'hot') : n % 3 === 1 ? singleLine(products, 'spread') : manyLines(products, 5);
+          const lines =
+            n % 3 === 0
+              ? singleLine(products, 'hot')
+              : n % 3 === 1
+                ? singleLine(products, 'spread')
+                : manyLines(products, 5);
           await rawPlaceOrder(pool, lines);
           tracker.add(lines);
         },
@@ -77,7 +82,11 @@ describe('bench harness', () => {
     const stale = Number((rows as Array<{ stock: number }>)[0]?.stock);
     for (let k = 0; k < 2; k++) {
       const orderId = rawOrderId();
-      await c.query('INSERT INTO orders (id, status, total_cents, created_at) VALUES (?, ?, ?, NOW(3))', [orderId, 'confirmed', 100]);
+      await c.query('INSERT INTO orders (id, status, total_cents, created_at) VALUES (?, ?, ?, NOW(3))', [
+        orderId,
+        'confirmed',
+        100,
+      ]);
       await c.query(
         'INSERT INTO order_lines (order_id, product_id, line_no, name, quantity, unit_price_cents, line_total_cents) VALUES (?, ?, 1, ?, 1, 100, 100)',
         [orderId, p.firstId, 'x'],
@@ -116,7 +125,13 @@ describe('bench harness', () => {
   });
 
   it('renders a table with numbers right-aligned', () => {
-    const t = renderTable(['name', 'ops/s'], [['raw', 1234.5], ['order', 98.76]]);
+    const t = renderTable(
+      ['name', 'ops/s'],
+      [
+        ['raw', 1234.5],
+        ['order', 98.76],
+      ],
+    );
     expect(t.split('\n')).toEqual(['name   ops/s', '─────  ─────', 'raw    1,235', 'order   98.8']);
   });
 });
