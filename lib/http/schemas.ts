@@ -9,7 +9,8 @@ export const intString = (name: string, min: number, max: number) =>
     .string()
     .regex(/^\d{1,16}$/, `${name} must be a whole number`)
     .transform(Number)
-    .pipe(z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
+    // The regex already guarantees a whole number, so only the range is checked (one error, not two).
+    .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
 
 export const MAX_PER_PAGE = 100;
 export const DEFAULT_PER_PAGE = 10;
