@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, type KyselyPlugin, sql } from 'kysely';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resetConfigForTests } from '../../lib/config';
+import { closeDb, db } from '../../lib/db/client';
+import { isConnectionError } from '../../lib/db/errors';
+import { withTransaction } from '../../lib/db/transaction';
+import type { DB } from '../../lib/db/types';
+import { BusyError, InsufficientStockError, UnknownProductError } from '../../lib/errors';
+import { purgeExpiredKeys } from '../../lib/orders/idempotency';
+import { cancelOrder, getOrder, listOrders, placeOrder } from '../../lib/orders/service';
+import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
+
+// A 1 s lock wait keeps the lock-timeout cases short; a few connections for the two-session races.
+const savedEnv = { lock: process.env.DB_LOCK_WAIT_TIMEOUT_S, pool: process.env.DB_POOL_SIZE };
+beforeAll(() => {
+  process.env.DB_LOCK_WAIT_TIMEOUT_S = '1';
+  process.env.DB_POOL_SIZE = '4';
+  resetConfigForTests();
+});
+afterAll(async () => {
+  await closeDb();
+  for (const [name, value] of [
+    ['DB_LOCK_WAIT_TIMEOUT_S', savedEnv.lock],
+    ['DB_POOL_SIZE', savedEnv.pool],
+  ] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  resetConfigForTests();
+});
+
+/** The database with a counter of every statement Kysely sends (BEGIN/COMMIT are not counted). */
+function counted(): { database: Kysely<DB>; statements: () => number } {
+  let n = 0;
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      n += 1;
+      return args.result;
+    },
+  };
+  return { database: db().withPlugin(plugin), statements: () => n };
+}
+
+const movementsOf = (orderId: string) =>
+  db()
+    .selectFrom('stock_movements')
+    .select(['product_id', 'delta', 'reason'])
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
+
+describe('placeOrder', () => {
+  it('writes the order, its lines (name and unit price snapshots) and one ledger movement per line', async () => {
+    const a = await makeProduct({ priceCents: 333, stock: 10 });
+    const b = await makeProduct({ priceCents: 5, stock: 10 });
+    const placed = await placeOrder({
+      products: [
+        { product_id: b.id, quantity: 3 },
+        { product_id: a.id, quantity: 2 },
+      ],
+    });
+    expect(placed.statusCode).toBe(201);
+    expect(placed.replayed).toBe(false);
+    const id = placed.order.id;
+    const order = await db().selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(order).toMatchObject({ status: 'confirmed', total_cents: 3 * 5 + 2 * 333, cancelled_at: null });
+    const lines = await db()
+      .selectFrom('order_lines')
+      .selectAll()
+      .where('order_id', '=', id)
+      .orderBy('line_no')
+      .execute();
+    expect(lines).toEqual([
+      {
+        order_id: id,
+        product_id: b.id,
+        line_no: 1,
+        name: b.name,
+        quantity: 3,
+        unit_price_cents: 5,
+        line_total_cents: 15,
+      },
+      {
+        order_id: id,
+        product_id: a.id,
+        line_no: 2,
+        name: a.name,
+        quantity: 2,
+        unit_price_cents: 333,
+        line_total_cents: 666,
+      },
+    ]);
+    expect(await movementsOf(id)).toEqual(
+      expect.arrayContaining([
+        { product_id: a.id, delta: -2, reason: 'order' },
+        { product_id: b.id, delta: -3, reason: 'order' },
+      ]),
+    );
+    expect([await stockOf(a.id), await ledgerSum(a.id), await stockOf(b.id), await ledgerSum(b.id)]).toEqual([
+      8, 8, 7, 7,
+    ]);
+
+    // Later price and name changes do not rewrite the order.
+    await db()
+      .updateTable('products')
+      .set({ price_cents: 99_999, name: `renamed ${randomUUID()}` })
+      .where('id', '=', a.id)
+      .execute();
+    expect(await getOrder(id)).toEqual(placed.order);
+  });
+
+  it('bumps updated_at of every product it takes stock from (stock is part of the product and its ETag)', async () => {
+    const p = await makeProduct({ stock: 5 });
+    await new Promise((r) => setTimeout(r, 5));
+    await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] });
+    const row = await db().selectFrom('products').select('updated_at').where('id', '=', p.id).executeTakeFirstOrThrow();
+    expect(row.updated_at.getTime()).toBeGreaterThan(p.updated_at.getTime());
+  });
+
+  it('places a 100-line order in a handful of statements, not one per line', async () => {
+    const products = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
+    const lines = products.map((p, i) => ({ product_id: p.id, quantity: (i % 5) + 1 }));
+    const plain = counted();
+    await placeOrder({ products: lines }, plain.database);
+    // SELECT … FOR UPDATE, UPDATE … CASE, INSERT order, INSERT lines, INSERT movements.
+    expect(plain.statements()).toBe(5);
+    const withKey = counted();
+    const products2 = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
+    await placeOrder(
+      { products: products2.map((p) => ({ product_id: p.id, quantity: 1 })), idempotencyKey: randomUUID() },
+      withKey.database,
+    );
+    // + SELECT key (outside), INSERT key placeholder, UPDATE key with the response.
+    expect(withKey.statements()).toBe(8);
+    for (const [i, p] of products.entries()) expect(await stockOf(p.id)).toBe(5 - ((i % 5) + 1));
+  });
+
+  it('rejects unknown/archived ids before looking at stock, listing each, and changes nothing', async () => {
+    const archived = await makeProduct({ archived: true, stock: 9 });
+    const empty = await makeProduct({ stock: 0 });
+    const before = await tableCounts();
+    const err = await placeOrder({
+      products: [
+        { product_id: empty.id, quantity: 1 },
+        { product_id: archived.id, quantity: 1 },
+        { product_id: 2 ** 45, quantity: 1 },
+      ],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownProductError);
+    expect((err as UnknownProductError).productIds).toEqual([archived.id, 2 ** 45]);
+    expect(await tableCounts()).toEqual(before);
+    expect(await stockOf(archived.id)).toBe(9);
+  });
+
+  it('lists every short line (requested and available) and changes nothing', async () => {
+    const a = await makeProduct({ stock: 4 });
+    const b = await makeProduct({ stock: 1 });
+    const c = await makeProduct({ stock: 100 });
+    const before = await tableCounts();
+    const err = await placeOrder({
+      products: [
+        { product_id: c.id, quantity: 100 },
+        { product_id: b.id, quantity: 2 },
+        { product_id: a.id, quantity: 5 },
+      ],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsufficientStockError);
+    expect((err as InsufficientStockError).shortfalls).toEqual([
+      { product_id: a.id, requested: 5, available: 4 },
+      { product_id: b.id, requested: 2, available: 1 },
+    ]);
+    expect(await tableCounts()).toEqual(before);
+    expect([await stockOf(a.id), await stockOf(b.id), await stockOf(c.id)]).toEqual([4, 1, 100]);
+  });
+
+  it('takes the last unit exactly (stock may reach 0, never below)', async () => {
+    const p = await makeProduct({ stock: 3 });
+    await placeOrder({ products: [{ product_id: p.id, quantity: 3 }] });
+    expect(await stockOf(p.id)).toBe(0);
+    await expect(placeOrder({ products: [{ product_id: p.id, quantity: 1 }] })).rejects.toBeInstanceOf(
+      InsufficientStockError,
+    );
+  });
+
+  it('the database itself refuses a decrement below zero (defence in depth)', async () => {
+    const p = await makeProduct({ stock: 2 });
+    await expect(sql`UPDATE products SET stock = stock - 3 WHERE id = ${p.id}`.execute(db())).rejects.toThrow();
+    expect(await stockOf(p.id)).toBe(2);
+  });
+});
+
+describe('cancelOrder', () => {
+  it('restores every line, writes positive cancel movements, and sets status and cancelled_at', async () => {
+    const a = await makeProduct({ stock: 10 });
+    const b = await makeProduct({ stock: 10 });
+    const placed = await placeOrder({
+      products: [
+        { product_id: a.id, quantity: 4 },
+        { product_id: b.id, quantity: 6 },
+      ],
+    });
+    const cancelled = await cancelOrder(placed.order.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.cancelled_at).not.toBeNull();
+    expect(await getOrder(placed.order.id)).toEqual(cancelled);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([10, 10]);
+    expect([await ledgerSum(a.id), await ledgerSum(b.id)]).toEqual([10, 10]);
+    expect(await movementsOf(placed.order.id)).toEqual(
+      expect.arrayContaining([
+        { product_id: a.id, delta: 4, reason: 'cancel' },
+        { product_id: b.id, delta: 6, reason: 'cancel' },
+      ]),
+    );
+  });
+
+  it('gives archived products their units back too, keeping stock equal to the ledger', async () => {
+    const p = await makeProduct({ stock: 5 });
+    const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 2 }] });
+    await db().updateTable('products').set({ archived_at: new Date() }).where('id', '=', p.id).execute();
+    await cancelOrder(placed.order.id);
+    expect(await stockOf(p.id)).toBe(5);
+    expect(await ledgerSum(p.id)).toBe(5);
+  });
+
+  it('a second cancel changes nothing', async () => {
+    const p = await makeProduct({ stock: 5 });
+    const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 2 }] });
+    const first = await cancelOrder(placed.order.id);
+    const before = await tableCounts();
+    expect(await cancelOrder(placed.order.id)).toEqual(first);
+    expect(await tableCounts()).toEqual(before);
+    expect(await stockOf(p.id)).toBe(5);
+  });
+});
+
+describe('listOrders', () => {
+  it('pages newest first with exact totals', async () => {
+    const p = await makeProduct({ stock: 50 });
+    const mine = [];
+    for (let i = 0; i < 4; i++)
+      mine.push((await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] })).order.id);
+    const page = await listOrders({ page: 1, per_page: 3 });
+    const total = Number(
+      (await db().selectFrom('orders').select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow()).n,
+    );
+    expect(page).toMatchObject({ total, current_page: 1, per_page: 3, total_pages: Math.ceil(total / 3) });
+    expect(page.orders.map((o) => o.id)).toEqual([mine[3], mine[2], mine[1]]);
+  });
+});
+
+describe('withTransaction', () => {
+  it('rolls everything back when the function throws', async () => {
+    const name = `rolled back ${randomUUID()}`;
+    await expect(
+      withTransaction(db(), async (trx) => {
+        await trx
+          .insertInto('products')
+          .values({
+            name,
+            description: '',
+            price_cents: 1,
+            stock: 1,
+            archived_at: null,
+            created_at: new Date(),
+            updated_at: new Date(),
+          })
+          .execute();
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await db().selectFrom('products').select('id').where('name', '=', name).execute()).toEqual([]);
+  });
+
+  it('re-runs the whole transaction after a real deadlock and then succeeds', async () => {
+    const a = await makeProduct({ stock: 1 });
+    const b = await makeProduct({ stock: 1 });
+    let firstLocks = 0;
+    let release: () => void = () => undefined;
+    const bothLocked = new Promise<void>((r) => {
+      release = r;
+    });
+    let retries = 0;
+    const run = (first: number, second: number) =>
+      withTransaction(
+        db(),
+        async (trx, attempt) => {
+          await trx.selectFrom('products').select('id').where('id', '=', first).forUpdate().execute();
+          if (attempt === 0) {
+            firstLocks += 1;
+            if (firstLocks === 2) release();
+            await bothLocked;
+          }
+          await trx.selectFrom('products').select('id').where('id', '=', second).forUpdate().execute();
+          await trx
+            .updateTable('products')
+            .set({ description: `by ${first}` })
+            .where('id', 'in', [first, second])
+            .execute();
+          return attempt;
+        },
+        { onRetry: () => retries++ },
+      );
+    const attempts = await Promise.all([run(a.id, b.id), run(b.id, a.id)]);
+    expect(retries).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives 503 busy (BusyError with Retry-After) when a lock stays held past every retry', async () => {
+    const p = await makeProduct({ stock: 1 });
+    const holder = await createConnection({ uri: inject('databaseUrl') });
+    let attempts = 0;
+    try {
+      await holder.beginTransaction();
+      await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      const err = await withTransaction(
+        db(),
+        async (trx) => {
+          attempts += 1;
+          await trx.updateTable('products').set({ stock: 0 }).where('id', '=', p.id).execute();
+        },
+        { maxRetries: 2 },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BusyError);
+      expect((err as BusyError).headers['Retry-After']).toMatch(/^\d+$/);
+      expect(attempts).toBe(3);
+    } finally {
+      await holder.rollback();
+      await holder.end();
+    }
+    expect(await stockOf(p.id)).toBe(1);
+  });
+
+  it('does not retry a lost connection: the error propagates, nothing is written, and the pool recovers', async () => {
+    const name = `killed ${randomUUID()}`;
+    const killer = await createConnection({ uri: inject('databaseUrl') });
+    let attempts = 0;
+    try {
+      const err = await withTransaction(db(), async (trx) => {
+        attempts += 1;
+        const now = new Date();
+        await trx
+          .insertInto('products')
+          .values({
+            name,
+            description: '',
+            price_cents: 1,
+            stock: 1,
+            archived_at: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        const { rows } = await sql<{ id: number }>`SELECT CONNECTION_ID() AS id`.execute(trx);
+        await killer.query(`KILL ${Number(rows[0]?.id)}`);
+        await sql`SELECT 1`.execute(trx);
+      }).catch((e: unknown) => e);
+      expect(isConnectionError(err)).toBe(true);
+      expect(attempts).toBe(1);
+    } finally {
+      await killer.end();
+    }
+    expect(await db().selectFrom('products').select('id').where('name', '=', name).execute()).toEqual([]);
+    // The next transactions get healthy connections.
+    for (let i = 0; i < 6; i++)
+      expect(await withTransaction(db(), async (trx) => (await sql`SELECT 1`.execute(trx)).rows.length)).toBe(1);
+  });
+});
+
+describe('purgeExpiredKeys', () => {
+  it('deletes only expired keys, in bounded batches, and reports when it stopped early', async () => {
+    const now = new Date();
+    const mark = randomUUID();
+    const row = (i: number, expiresAt: Date) => ({
+      idem_key: `purge-${mark}-${i}`,
+      request_hash: 'h'.repeat(64),
+      status_code: 201,
+      response_body: '{}',
+      location: null,
+      order_id: null,
+      created_at: new Date(expiresAt.getTime() - 86_400_000),
+      expires_at: expiresAt,
+    });
+    // Clear any expired leftovers of earlier tests so the tallies below are exact.
+    await purgeExpiredKeys(db(), now);
+    await db()
+      .insertInto('idempotency_keys')
+      .values([
+        ...Array.from({ length: 25 }, (_, i) => row(i, new Date(now.getTime() - 1000 - i))),
+        ...Array.from({ length: 3 }, (_, i) => row(100 + i, new Date(now.getTime() + 3_600_000))),
+      ])
+      .execute();
+    expect(await purgeExpiredKeys(db(), now, { batchSize: 10, maxBatches: 2 })).toEqual({
+      deleted: 20,
+      batches: 2,
+      truncated: true,
+    });
+    expect(await purgeExpiredKeys(db(), now, { batchSize: 10, maxBatches: 2 })).toEqual({
+      deleted: 5,
+      batches: 1,
+      truncated: false,
+    });
+    const left = await db()
+      .selectFrom('idempotency_keys')
+      .select('idem_key')
+      .where('idem_key', 'like', `purge-${mark}-%`)
+      .execute();
+    expect(left).toHaveLength(3);
+  });
+});
