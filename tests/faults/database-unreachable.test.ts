@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as createProduct } from '../../functions/products/create-product';
 import { handler as getProduct } from '../../functions/products/get-product';
 import { handler as listProducts } from '../../functions/products/list-products';
@@ -107,11 +108,20 @@ describe.skipIf(!hasServerBinary())('database unreachable', () => {
           json: { name: uniqueName(), price: 1, stock: 1 },
         }),
       ),
+      order: await timed(() =>
+        invoke(createOrder, {
+          method: 'POST',
+          path: '/orders',
+          json: { products: [{ product_id: product.id, quantity: 1 }] },
+          headers: { 'Idempotency-Key': 'outage-1' },
+        }),
+      ),
       health: await timed(() => invoke(health, { path: '/health' })),
     };
     expectUnavailable(down.get.value);
     expectUnavailable(down.list.value);
     expectUnavailable(down.create.value);
+    expectUnavailable(down.order.value);
     expect(down.health.value.status).toBe(503);
     expect(down.health.value.body).toEqual({ status: 'degraded', database: 'unreachable' });
     // "Within a few seconds": each answer comes within the connect timeout plus slack, never a hang.
@@ -144,9 +154,20 @@ describe.skipIf(!hasServerBinary())('database unreachable', () => {
     // Nothing was written by the requests that failed during the outage.
     const after = await tableCounts();
     expect(after).toEqual({ ...before, products: before.products! + 1, stock_movements: before.stock_movements! + 1 });
+    // The order that failed can be retried with its key: it was never stored.
+    const order = await invoke(createOrder, {
+      method: 'POST',
+      path: '/orders',
+      json: { products: [{ product_id: product.id, quantity: 1 }] },
+      headers: { 'Idempotency-Key': 'outage-1' },
+    });
+    expect(order.status).toBe(201);
+    expect(order.headers['idempotent-replayed']).toBeUndefined();
+    expect(await stockOf(product.id)).toBe(4);
 
     console.log(
-      `[faults] database down: 503 after get ${down.get.ms} ms, list ${down.list.ms} ms, create ${down.create.ms} ms; ` +
+      `[faults] database down: 503 after get ${down.get.ms} ms, list ${down.list.ms} ms, create ${down.create.ms} ms, ` +
+        `order ${down.order.ms} ms; ` +
         `/health 503 after ${down.health.ms} ms. Server restart took ${serverBackMs} ms; first request after it: 200 in ${first.ms} ms`,
     );
   }, 180_000);
