@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handler as cancelOrderHandler } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { resetConfigForTests } from '../../lib/config';
-import { closeDb, db } from '../../lib/db/client';
+import { closeDb, createDb, db } from '../../lib/db/client';
+import { migrateToLatest } from '../../lib/db/migrate';
+import { placeOrder } from '../../lib/orders/service';
+import { recordMovements } from '../../lib/stock/ledger';
+import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../support/events';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 
@@ -239,5 +244,63 @@ describe('orders under real concurrency', () => {
       .where('product_id', '=', p.id)
       .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(1);
+  });
+
+  it('an order locks only its own products, even in a tiny catalogue where the optimizer would scan', async () => {
+    // A fresh database with 6 products: here `WHERE id IN (…)` is planned as a full scan unless
+    // the index is forced, and a scanning UPDATE would wait on (and deadlock over) other rows.
+    const serverUrl = serverUrlOf(inject('databaseUrl'));
+    const name = `shop_test_tiny_${Date.now()}_${randomUUID().slice(0, 8)}`;
+    await createDatabase(serverUrl, name);
+    const url = withDatabase(serverUrl, name);
+    const tiny = createDb(url, { poolSize: 2, lockWaitTimeoutS: 1 });
+    const holder = await createConnection({ uri: url });
+    try {
+      await migrateToLatest(url);
+      const now = new Date();
+      await tiny.transaction().execute(async (trx) => {
+        for (let i = 1; i <= 6; i++) {
+          await trx
+            .insertInto('products')
+            .values({
+              name: `P${i}`,
+              description: '',
+              price_cents: 100,
+              stock: 10,
+              archived_at: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+        }
+        await recordMovements(
+          trx,
+          [1, 2, 3, 4, 5, 6].map((productId) => ({ productId, delta: 10, reason: 'created' as const })),
+          now,
+        );
+      });
+      // Another transaction holds product 1 (e.g. a slow order) and keeps it.
+      await holder.beginTransaction();
+      await holder.query('SELECT id FROM products WHERE id = 1 FOR UPDATE');
+      const placed = await placeOrder(
+        {
+          products: [
+            { product_id: 6, quantity: 1 },
+            { product_id: 3, quantity: 2 },
+            { product_id: 5, quantity: 1 },
+            { product_id: 2, quantity: 1 },
+          ],
+        },
+        tiny,
+      );
+      expect(placed.statusCode).toBe(201);
+      const stock = await tiny.selectFrom('products').select(['id', 'stock']).orderBy('id').execute();
+      expect(stock.map((r) => r.stock)).toEqual([10, 9, 8, 10, 9, 9]);
+    } finally {
+      await holder.rollback().catch(() => undefined);
+      await holder.end();
+      await tiny.destroy();
+      await dropDatabase(serverUrl, name);
+    }
   });
 });
