@@ -10,6 +10,7 @@ import type { DB } from '../../lib/db/types';
 import { BusyError, InsufficientStockError, UnknownProductError } from '../../lib/errors';
 import { purgeExpiredKeys } from '../../lib/orders/idempotency';
 import { cancelOrder, getOrder, listOrders, placeOrder } from '../../lib/orders/service';
+import { archiveProduct } from '../../lib/products/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
 
 // A 1 s lock wait keeps the lock-timeout cases short; a few connections for the two-session races.
@@ -219,7 +220,7 @@ describe('cancelOrder', () => {
   it('gives archived products their units back too, keeping stock equal to the ledger', async () => {
     const p = await makeProduct({ stock: 5 });
     const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 2 }] });
-    await db().updateTable('products').set({ archived_at: new Date() }).where('id', '=', p.id).execute();
+    await archiveProduct(db(), p.id);
     await cancelOrder(placed.order.id);
     expect(await stockOf(p.id)).toBe(5);
     expect(await ledgerSum(p.id)).toBe(5);
