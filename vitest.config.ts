@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // Vitest blanks CSS by default; the docs page serves swagger-ui.css as text (`?raw` import).
+    css: { include: [/swagger-ui\.css/] },
     globalSetup: ['tests/global-setup.ts'],
     setupFiles: ['tests/setup-env.ts'],
     // Real database, real processes: generous limits, never timing assertions.

@@ -120,6 +120,8 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
     });
   });
   // Per-request counters (DB retries) are bumped deep in services; the scope must span the whole chain.
-  return (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
+  const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
     withRequestCounts(() => handler(event, context));
+  // The spec rides along so a test can check that the OpenAPI document uses these very schemas.
+  return Object.assign(invoke, { spec });
 }

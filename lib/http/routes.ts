@@ -22,6 +22,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/health', functionName: 'health', admin: false },
   { method: 'GET', path: '/openapi.json', functionName: 'openapi', admin: false },
   { method: 'GET', path: '/docs', functionName: 'docs', admin: false },
+  { method: 'GET', path: '/docs/{file}', functionName: 'docsAsset', admin: false },
 ];
 
 const matcher = (template: string): RegExp => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);

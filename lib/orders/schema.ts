@@ -74,33 +74,39 @@ export const orderPathParams = z.object({ id: z.string() }).strict();
 
 export const orderStatus = z.enum(['confirmed', 'cancelled']);
 
-export const orderLineView = z.object({
-  product_id: z.number().int(),
-  name: z.string(),
-  quantity: z.number().int(),
-  /** Unit price at the time of the order. */
-  price: z.number(),
-  line_total: z.number(),
-});
+export const orderLineView = z
+  .object({
+    product_id: z.number().int(),
+    name: z.string(),
+    quantity: z.number().int(),
+    /** Unit price at the time of the order. */
+    price: z.number(),
+    line_total: z.number(),
+  })
+  .meta({ id: 'OrderLine' });
 
-export const orderView = z.object({
-  id: z.string().regex(/^ord_[a-z2-7]{26}$/),
-  status: orderStatus,
-  products: z.array(orderLineView),
-  total_price: z.number(),
-  created_at: z.string(),
-  cancelled_at: z.string().nullable(),
-});
+export const orderView = z
+  .object({
+    id: z.string().regex(/^ord_[a-z2-7]{26}$/),
+    status: orderStatus,
+    products: z.array(orderLineView),
+    total_price: z.number(),
+    created_at: z.string(),
+    cancelled_at: z.string().nullable(),
+  })
+  .meta({ id: 'Order' });
 
 export type OrderLineView = z.infer<typeof orderLineView>;
 export type OrderView = z.infer<typeof orderView>;
 
-export const orderListView = z.object({
-  orders: z.array(orderView),
-  total: z.number().int(),
-  current_page: z.number().int(),
-  per_page: z.number().int(),
-  total_pages: z.number().int(),
-});
+export const orderListView = z
+  .object({
+    orders: z.array(orderView),
+    total: z.number().int(),
+    current_page: z.number().int(),
+    per_page: z.number().int(),
+    total_pages: z.number().int(),
+  })
+  .meta({ id: 'OrderList' });
 
 export type OrderListView = z.infer<typeof orderListView>;

@@ -1,0 +1,14 @@
+import { endpoint } from '../../lib/http/handler';
+import { DOCS_CSP, DOCS_HTML } from '../../lib/openapi/docs-page';
+
+/** GET /docs: the HTML API reference (Swagger UI); its scripts and styles come from /docs/{file}. */
+export const handler = endpoint({}, async () => ({
+  statusCode: 200,
+  headers: {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': DOCS_CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'public, max-age=300',
+  },
+  body: DOCS_HTML,
+}));

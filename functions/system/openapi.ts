@@ -1,0 +1,8 @@
+import { endpoint } from '../../lib/http/handler';
+import { cacheableJson } from '../../lib/http/response';
+import { openApiDocument } from '../../lib/openapi/document';
+
+/** GET /openapi.json: the OpenAPI 3.1 document generated from the request schemas. */
+export const handler = endpoint({}, async ({ headers }) =>
+  cacheableJson(openApiDocument(), headers['if-none-match'], 'public, max-age=300'),
+);

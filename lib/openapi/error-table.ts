@@ -1,0 +1,14 @@
+import { ERROR_CATALOG } from '../errors';
+
+const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/**
+ * The error codes as a Markdown table, straight from ERROR_CATALOG: the README's table (checked
+ * by a test) and the OpenAPI document's description both come from here.
+ */
+export function errorTableMarkdown(): string {
+  const rows = Object.entries(ERROR_CATALOG).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${cell(e.title)} | ${cell(e.when)} |`,
+  );
+  return ['| Code | Status | Title | When |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}

@@ -1,0 +1,5 @@
+// Prints the error code table (Markdown) generated from ERROR_CATALOG, for the README:
+//   npx tsx scripts/error-table.ts
+import { errorTableMarkdown } from '../lib/openapi/error-table';
+
+console.log(errorTableMarkdown());
