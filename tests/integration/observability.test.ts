@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { DEV_ADMIN_API_KEY, resetConfigForTests } from '../../lib/config';
 import { closeDb } from '../../lib/db/client';
@@ -8,9 +9,14 @@ import { json } from '../../lib/http/response';
 import { countRetry } from '../../lib/observability/counters';
 import { resetLoggerForTests } from '../../lib/observability/logger';
 import { resetMetricsForTests } from '../../lib/observability/metrics';
+import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as health } from '../../functions/system/health';
 import { handler as notFound } from '../../functions/system/not-found';
 import { apiEvent, invoke, lambdaContext } from '../support/events';
+import { makeProduct } from '../support/factories';
+
+// A short lock wait, so the retried order below takes about a second (set before the pool exists).
+process.env.DB_LOCK_WAIT_TIMEOUT_S = '1';
 
 /**
  * Real handlers, real chain, real Powertools output: stdout is captured while a request runs and
@@ -250,5 +256,42 @@ describe('EMF metrics', () => {
     );
     const byRequest = metric(lines, 'DbRetries').lines.map((l) => l.DbRetries);
     expect(byRequest.sort()).toEqual([3, 5]);
+  });
+
+  it('reads the figures of real orders: placed, short of stock, and retried after a lock wait', async () => {
+    const product = await makeProduct({ stock: 3 });
+    const order = (quantity: number) =>
+      invoke(createOrder, {
+        method: 'POST',
+        path: '/orders',
+        json: { products: [{ product_id: product.id, quantity }] },
+      });
+
+    const placed = await captured(() => order(1));
+    expect(placed.result.status).toBe(201);
+    expect(metric(placed.lines, 'OrdersPlaced').total).toBe(1);
+    expect(metric(placed.lines, 'Http5xx').total).toBe(0);
+
+    const short = await captured(() => order(50));
+    expect(short.result.status).toBe(409);
+    expect(metric(short.lines, 'StockConflicts').total).toBe(1);
+    expect(metric(short.lines, 'OrdersRejected').lines[0]).toMatchObject({ code: 'insufficient_stock' });
+    expect(metric(short.lines, 'OrdersPlaced').total).toBe(0);
+
+    // Another transaction holds the product's row past the 1 s lock wait, then lets go: the order
+    // times out once (at least), is retried, and succeeds.
+    const locker = await createConnection({ uri: inject('databaseUrl') });
+    try {
+      await locker.beginTransaction();
+      await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [product.id]);
+      const release = new Promise((r) => setTimeout(r, 1_500)).then(() => locker.rollback());
+      const retried = await captured(() => order(1));
+      await release;
+      expect(retried.result.status).toBe(201);
+      expect(metric(retried.lines, 'DbRetries').total).toBeGreaterThanOrEqual(1);
+      expect(metric(retried.lines, 'OrdersPlaced').total).toBe(1);
+    } finally {
+      await locker.end();
+    }
   });
 });
