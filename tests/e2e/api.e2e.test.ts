@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
@@ -239,5 +243,33 @@ describe('system routes over HTTP', () => {
       [1, 2, 3].map(async () => (await fetch(`${api.baseUrl}/health`)).headers.get('x-request-id')),
     );
     expect(new Set(ids).size).toBe(3);
+  });
+});
+
+/** The README's curl tour, run verbatim (only the base URL swapped). */
+function readmeTour(): string {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const m = /<!-- tour:start -->\s*```bash\n([\s\S]*?)```\s*<!-- tour:end -->/.exec(readme);
+  if (!m?.[1]) throw new Error('README.md has no tour block between <!-- tour:start --> and <!-- tour:end -->');
+  return m[1];
+}
+
+describe('README curl tour', () => {
+  it('runs as written and every request gets the status the README says', async () => {
+    const script = readmeTour();
+    expect(script).toContain('B=http://localhost:5002\n');
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      ['-c', script.replace('B=http://localhost:5002\n', `B=${api.baseUrl}\n`)],
+      {
+        maxBuffer: 10 * 1024 * 1024,
+      },
+    );
+    // Bodies end without a newline, so a status line may follow a body on the same line.
+    const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 304, 200, 200, 412, 200, 409, 201, 201, 200, 200, 204, 404, 401, 400, 404]);
+    expect(stdout).toMatch(/^idempotent-replayed: true/im);
+    expect(stdout).toContain('"code":"insufficient_stock"');
+    expect(stdout).toContain('Café ☕ 杯子');
   });
 });
