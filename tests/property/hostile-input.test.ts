@@ -11,8 +11,11 @@ import { handler as deleteProduct } from '../../functions/products/delete-produc
 import { handler as getProduct } from '../../functions/products/get-product';
 import { handler as listProducts } from '../../functions/products/list-products';
 import { handler as updateProduct } from '../../functions/products/update-product';
+import { handler as docs } from '../../functions/system/docs';
+import { handler as docsAsset } from '../../functions/system/docs-asset';
 import { handler as health } from '../../functions/system/health';
 import { handler as notFound } from '../../functions/system/not-found';
+import { handler as openapi } from '../../functions/system/openapi';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { db } from '../../lib/db/client';
 import { ERROR_CATALOG } from '../../lib/errors';
@@ -462,7 +465,7 @@ interface Target {
   method: string;
   route: string;
   /** Name of the path parameter, if any. */
-  param?: 'id';
+  param?: 'id' | 'file';
   paramValues?: () => string[];
   body?: fc.Arbitrary<J>;
   admin: boolean;
@@ -500,6 +503,11 @@ const idParam = (known: () => string[]) =>
       'constructor',
       'ord_',
       '',
+      '../../package.json',
+      '..%2F..%2Fpackage.json',
+      '/etc/passwd',
+      'swagger-ui.css\u0000.js',
+      'index.html',
     ),
     anyString,
   );
@@ -577,6 +585,18 @@ const targets: Target[] = [
     weight: 2,
   },
   { name: 'GET /health', handler: health, method: 'GET', route: '/health', admin: false, weight: 1 },
+  { name: 'GET /openapi.json', handler: openapi, method: 'GET', route: '/openapi.json', admin: false, weight: 1 },
+  { name: 'GET /docs', handler: docs, method: 'GET', route: '/docs', admin: false, weight: 1 },
+  {
+    name: 'GET /docs/{file}',
+    handler: docsAsset,
+    method: 'GET',
+    route: '/docs/{file}',
+    param: 'file',
+    paramValues: () => ['swagger-ui.css', 'swagger-ui-bundle.js', 'index.css'],
+    admin: false,
+    weight: 1,
+  },
   { name: 'any other path', handler: notFound, method: 'GET', route: '$default', admin: false, weight: 1 },
 ];
 
@@ -626,7 +646,9 @@ function pathSegment(value: string): string {
 
 async function send(r: FuzzRequest): Promise<Reply<{ code?: string; status?: number; request_id?: string }>> {
   const path =
-    r.target.route === '$default' ? `/${r.id ?? 'nowhere'}` : r.target.route.replace('{id}', pathSegment(r.id ?? ''));
+    r.target.route === '$default'
+      ? `/${r.id ?? 'nowhere'}`
+      : r.target.route.replace(/\{(id|file)\}/, pathSegment(r.id ?? ''));
   const headers: Record<string, string> = { ...r.headers };
   let rawBody: string | undefined;
   let isBase64Encoded = false;
