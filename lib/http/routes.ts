@@ -25,7 +25,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/docs/{file}', functionName: 'docsAsset', admin: false },
 ];
 
-const matcher = (template: string): RegExp => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
+// Exact paths only: API Gateway routes `/docs/` to the catch-all, and a 405 there would wrongly
+// claim that GET is not allowed on a path that only differs by its trailing slash.
+const matcher = (template: string): RegExp => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
 
 /** The methods served at `path`, empty when no route has that path. */
 export function allowedMethods(path: string): string[] {

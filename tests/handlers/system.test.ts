@@ -38,4 +38,10 @@ describe('catch-all route', () => {
     expect(res.headers.allow).toBe('GET, PATCH, DELETE');
     expect(res.body.code).toBe('method_not_allowed');
   });
+
+  it('answers 404, not 405, for a known path with a trailing slash', async () => {
+    const res = await invoke(notFound, { path: '/docs/', method: 'GET' });
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('route_not_found');
+  });
 });
