@@ -3,12 +3,14 @@
  * on 127.0.0.1:3306, or the persistent dev server in .data/mysql, started if needed):
  *   - a fresh run database for the write scenarios (dropped at the end unless --keep);
  *   - a fresh 1,000-product catalogue;
- *   - the large catalogue `shop_bench_catalogue` (1,000,000 products), seeded once and reused while
- *     its marker says it is complete and its counter matches.
+ *   - the large catalogue `shop_bench_catalogue` (1,000,000 products), seeded once by `npm run seed`
+ *     and reused while its marker says it is complete and its counter matches.
  * Every product is seeded with its ledger row and the `live_products` counter, so each is a valid
  * shop database that the real handlers can serve.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RowDataPacket } from 'mysql2';
 import { type Connection, createConnection } from 'mysql2/promise';
@@ -161,14 +163,49 @@ export async function seedProducts(
 }
 
 const MARKER_TABLE = 'bench_catalogue_marker';
+/** Bumped when the way the catalogue is made changes, so an older catalogue is made again. */
+const MARKER_SEEDER = 'scripts/seed.ts v1';
+
+/**
+ * Fills the database at `databaseUrl` with `count` products through `npm run seed` (scripts/seed.ts:
+ * batched multi-row INSERTs, each batch one transaction with its ledger rows and the live counter),
+ * the same catalogue a developer seeds. Its progress lines go to `log`.
+ */
+export async function runSeedScript(
+  repoRoot: string,
+  databaseUrl: string,
+  count: number,
+  log: (line: string) => void,
+): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), ['scripts/seed.ts', '--count', String(count)], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let tail = '';
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      tail = (tail + text).slice(-2_000);
+      for (const line of text.split(/[\r\n]+/)) if (line.trim()) log(`  ${line.trim()}`);
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run seed failed (exit ${code}): ${tail}`)),
+    );
+  });
+  return performance.now() - t0;
+}
 
 /**
  * Ensures the large catalogue exists with exactly `size` live products: reuses it when its marker
- * (written only after the last batch committed) and its live_products counter both say `size`;
- * otherwise drops and reseeds it. Returns its URL and whether (and how long) it was seeded.
+ * (written only after the seed finished) names this size and seeder and its live_products counter
+ * agrees; otherwise drops it and seeds it again. Returns its URL and how long seeding took, if it did.
  */
 export async function ensureCatalogue(
   server: Server,
+  repoRoot: string,
   size: number,
   name: string,
   log: (line: string) => void,
@@ -177,43 +214,38 @@ export async function ensureCatalogue(
   await createDatabase(server.url, name);
   await migrateToLatest(url); // a later migration (e.g. an index) reaches the kept catalogue too
   const ready = await withConnection(url, async (c) => {
-    const tables = await queryRows<{ t: string }>(
+    const columns = await queryRows<{ c: string }>(
       c,
-      'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
       [MARKER_TABLE],
     );
-    if (tables.length === 0) return false;
-    const [marker] = await queryRows<{ products: number | string }>(c, `SELECT products FROM ${MARKER_TABLE} LIMIT 1`);
+    if (!columns.some((col) => col.c === 'seeder')) return false;
+    const [marker] = await queryRows<{ products: number | string; seeder: string }>(
+      c,
+      `SELECT products, seeder FROM ${MARKER_TABLE} LIMIT 1`,
+    );
     const [counter] = await queryRows<{ value: number | string }>(
       c,
       "SELECT value FROM counters WHERE name = 'live_products'",
     );
-    return Number(marker?.products) === size && Number(counter?.value) === size;
+    return Number(marker?.products) === size && marker?.seeder === MARKER_SEEDER && Number(counter?.value) === size;
   });
   if (ready) {
     log(`catalogue ${name}: ${size.toLocaleString('en-US')} products present, reused`);
     return { url, seededMs: undefined };
   }
-  log(`catalogue ${name}: seeding ${size.toLocaleString('en-US')} products (once; later runs reuse it)…`);
+  log(
+    `catalogue ${name}: seeding ${size.toLocaleString('en-US')} products with npm run seed (once; later runs reuse it)`,
+  );
   await dropDatabase(server.url, name);
   await createDatabase(server.url, name);
   await migrateToLatest(url);
-  let lastPrint = 0;
-  const { ms } = await seedProducts(url, {
-    count: size,
-    stock: 1_000,
-    prefix: 'Catalogue product',
-    onProgress: (done, total) => {
-      const now = performance.now();
-      if (now - lastPrint > 5_000 || done === total) {
-        lastPrint = now;
-        log(`  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`);
-      }
-    },
-  });
+  const ms = await runSeedScript(repoRoot, url, size, log);
   await withConnection(url, async (c) => {
-    await c.query(`CREATE TABLE ${MARKER_TABLE} (products BIGINT NOT NULL, seeded_at DATETIME(3) NOT NULL)`);
-    await c.query(`INSERT INTO ${MARKER_TABLE} VALUES (?, NOW(3))`, [size]);
+    await c.query(
+      `CREATE TABLE ${MARKER_TABLE} (products BIGINT NOT NULL, seeder VARCHAR(64) NOT NULL, seeded_at DATETIME(3) NOT NULL)`,
+    );
+    await c.query(`INSERT INTO ${MARKER_TABLE} VALUES (?, ?, NOW(3))`, [size, MARKER_SEEDER]);
     await c.query('ANALYZE TABLE products');
   });
   log(`catalogue ${name}: seeded in ${(ms / 1000).toFixed(1)} s`);

@@ -17,8 +17,12 @@ import { StockTracker } from '../lib/stock-check';
 import { type OrderProducts, singleLine } from '../lib/workload';
 
 export const HTTP_POOL_SIZE = 2;
-/** serverless-offline starts one worker thread per concurrent request: keep it to a developer's scale. */
-export const HTTP_CONNECTIONS = 16;
+/**
+ * serverless-offline runs one worker thread (its own module instance, pool and JIT) per concurrent
+ * request in flight: at 16 connections on 2 cores the cold workers swamp the figure, so keep it to a
+ * developer's scale.
+ */
+export const HTTP_CONNECTIONS = 4;
 const START_TIMEOUT_MS = 180_000;
 
 export function freePort(): Promise<number> {
@@ -136,7 +140,7 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
       await cannon({
         url: `${offline.baseUrl}/products`,
         connections,
-        duration: Math.max(1, Math.round(s.warmupMs / 1000)),
+        duration: Math.max(2, Math.round(s.warmupMs / 1000)),
       });
 
       ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
@@ -148,37 +152,36 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
         `GET /products, pool ${HTTP_POOL_SIZE} per instance`,
       );
 
-      ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
       const tracker = new StockTracker(products.spreadIds);
       const c = await connect(ctx.runUrl);
       try {
         await tracker.snapshot(c);
-        const orders = await cannon({
-          url: offline.baseUrl,
-          connections,
-          duration: seconds,
-          requests: [
-            {
-              method: 'POST',
-              path: '/orders',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => {
-                const lines = singleLine(products, 'spread');
-                return {
-                  ...req,
-                  body: JSON.stringify({
-                    products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })),
-                  }),
-                };
+        const placeOrders = (duration: number) =>
+          cannon({
+            url: offline.baseUrl,
+            connections,
+            duration,
+            requests: [
+              {
+                method: 'POST',
+                path: '/orders',
+                headers: { 'content-type': 'application/json' },
+                setupRequest: (req) => {
+                  const lines = singleLine(products, 'spread');
+                  const json = { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) };
+                  return { ...req, body: JSON.stringify(json) };
+                },
+                onResponse: (status, body) => {
+                  if (status !== 201) return;
+                  const order = JSON.parse(body) as { products: Array<{ product_id: number; quantity: number }> };
+                  tracker.add(order.products.map((p) => ({ productId: p.product_id, quantity: p.quantity })));
+                },
               },
-              onResponse: (status, body) => {
-                if (status !== 201) return;
-                const order = JSON.parse(body) as { products: Array<{ product_id: number; quantity: number }> };
-                tracker.add(order.products.map((p) => ({ productId: p.product_id, quantity: p.quantity })));
-              },
-            },
-          ],
-        });
+            ],
+          });
+        await placeOrders(Math.max(4, Math.round(s.warmupMs / 1000))); // the createOrder instances warm up too
+        ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
+        const orders = await placeOrders(seconds);
         // Requests still in flight when autocannon stopped may commit after it returned.
         await new Promise((r) => setTimeout(r, 1_000));
         recordAudit(ctx, `http_order_${mode}`, await tracker.audit(c));

@@ -5,12 +5,20 @@
  * Idempotency-Key. Its throughput is the floor the database sets.
  */
 import { randomBytes } from 'node:crypto';
-import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2';
 import type { Line } from '../lib/stock-check';
 
-export function createRawPool(databaseUrl: string, size: number): Pool {
-  // Same connection settings as lib/db/client.ts, so both sides pay the same protocol costs.
-  return createPool({
+/**
+ * mysql2's callback API, as Kysely's MySQL driver uses it (mysql2/promise would add a stack
+ * capture per query that the service does not pay). Same connection settings as lib/db/client.ts.
+ */
+export interface RawPool {
+  pool: Pool;
+  end(): Promise<void>;
+}
+
+export function createRawPool(databaseUrl: string, size: number): RawPool {
+  const pool = createPool({
     uri: databaseUrl,
     connectionLimit: size,
     maxIdle: size,
@@ -19,6 +27,19 @@ export function createRawPool(databaseUrl: string, size: number): Pool {
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: true,
+  });
+  return { pool, end: () => new Promise((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve()))) };
+}
+
+function query<T = unknown>(conn: PoolConnection, sql: string, params: unknown[] = []): Promise<T> {
+  return new Promise((resolve, reject) => {
+    conn.query(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T)));
+  });
+}
+
+function connection(pool: Pool): Promise<PoolConnection> {
+  return new Promise((resolve, reject) => {
+    pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn)));
   });
 }
 
@@ -50,13 +71,14 @@ export class RawOrderError extends Error {
  * UPDATE of their stock; the order; its lines (one multi-row INSERT); their ledger movements (one
  * multi-row INSERT); commit. Lines keep the client's order, as the service keeps them.
  */
-export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise<string> {
+export async function rawPlaceOrder(raw: RawPool, lines: readonly Line[]): Promise<string> {
   const ids = [...new Set(lines.map((l) => l.productId))].sort((a, b) => a - b);
-  const conn: PoolConnection = await pool.getConnection();
+  const conn = await connection(raw.pool);
   try {
-    await conn.query('begin');
+    await query(conn, 'begin');
     try {
-      const [rows] = await conn.query<LockedRow[]>(
+      const rows = await query<LockedRow[]>(
+        conn,
         'select `id`, `name`, `price_cents`, `stock`, `archived_at` from `products` where `id` in (?) order by `id` for update',
         [ids],
       );
@@ -71,29 +93,33 @@ export async function rawPlaceOrder(pool: Pool, lines: readonly Line[]): Promise
       const now = new Date();
       const orderId = rawOrderId();
       const cases = lines.map(() => 'WHEN ? THEN stock - ?').join(' ');
-      await conn.query(
+      await query(
+        conn,
         `update \`products\` set \`stock\` = CASE id ${cases} END, \`updated_at\` = ? where \`id\` in (?)`,
         [...lines.flatMap((l) => [l.productId, l.quantity]), now, lines.map((l) => l.productId)],
       );
-      await conn.query(
+      await query(
+        conn,
         'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
         [orderId, 'confirmed', total, now, null],
       );
-      await conn.query(
+      await query(
+        conn,
         `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         lines.flatMap((l, i) => {
           const row = byId.get(l.productId) as LockedRow;
           return [orderId, l.productId, i + 1, row.name, l.quantity, row.price_cents, row.price_cents * l.quantity];
         }),
       );
-      await conn.query(
+      await query(
+        conn,
         `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
         lines.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
       );
-      await conn.query('commit');
+      await query(conn, 'commit');
       return orderId;
     } catch (err) {
-      await conn.query('rollback');
+      await query(conn, 'rollback');
       throw err;
     }
   } finally {
