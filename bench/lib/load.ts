@@ -4,6 +4,7 @@
  * are sorted once at the end (a few hundred thousand samples at most, so no histogram needed).
  */
 import { performance } from 'node:perf_hooks';
+import { cpuNow, cpuSince } from './cpu';
 
 export interface LoadOptions {
   concurrency: number;
@@ -26,6 +27,8 @@ export interface LoadResult {
   latenciesMs: number[];
   /** Failure messages and how often each occurred. */
   errors: Record<string, number>;
+  /** CPU µs of the measured phase: this process, and the local database server when known. */
+  cpu?: { clientUs: number; serverUs: number | undefined };
 }
 
 export interface Summary {
@@ -35,6 +38,9 @@ export interface Summary {
   mean_ms: number;
   ok: number;
   failed: number;
+  /** CPU µs per successful operation: this process, and the local database server when known. */
+  client_cpu_us?: number;
+  server_cpu_us?: number;
 }
 
 async function loop(
@@ -80,6 +86,7 @@ export async function runLoad(op: Operation, options: LoadOptions): Promise<Load
       false,
     );
   }
+  const cpu0 = cpuNow();
   const t0 = performance.now();
   const until = {
     deadline: options.durationMs === undefined ? Number.POSITIVE_INFINITY : t0 + options.durationMs,
@@ -87,7 +94,7 @@ export async function runLoad(op: Operation, options: LoadOptions): Promise<Load
   };
   const result = await loop(op, concurrency, until, true);
   // Elapsed until the last in-flight request finished, so throughput counts only completed work.
-  return { ...result, elapsedMs: performance.now() - t0 };
+  return { ...result, elapsedMs: performance.now() - t0, cpu: cpuSince(cpu0) };
 }
 
 /** The value at quantile q (0..1) of an ascending array (nearest rank). */
@@ -106,6 +113,8 @@ export function summarise(r: LoadResult): Summary {
     mean_ms: r.latenciesMs.length > 0 ? sum / r.latenciesMs.length : Number.NaN,
     ok: r.ok,
     failed: r.failed,
+    ...(r.cpu && r.ok > 0 ? { client_cpu_us: Math.round(r.cpu.clientUs / r.ok) } : {}),
+    ...(r.cpu?.serverUs !== undefined && r.ok > 0 ? { server_cpu_us: Math.round(r.cpu.serverUs / r.ok) } : {}),
   };
 }
 

@@ -147,8 +147,17 @@ export function met(t: Target): boolean | null {
 
 export function scenarioTable(rows: ScenarioRow[], markdown = false): string {
   return renderTable(
-    ['scenario', 'ops/s', 'p50 ms', 'p99 ms', 'failed', 'note'],
-    rows.map((r) => [r.name, r.ops_per_s, r.p50_ms, r.p99_ms, r.failed, r.note]),
+    ['scenario', 'ops/s', 'p50 ms', 'p99 ms', 'failed', 'CPU µs/op bench', 'CPU µs/op db', 'note'],
+    rows.map((r) => [
+      r.name,
+      r.ops_per_s,
+      r.p50_ms,
+      r.p99_ms,
+      r.failed,
+      r.client_cpu_us ?? '',
+      r.server_cpu_us ?? '',
+      r.note,
+    ]),
     markdown,
   );
 }
