@@ -10,6 +10,12 @@ const DEFAULT_DATABASE_URL = 'mysql://root@127.0.0.1:3306/shop';
 const intFromEnv = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** An unset variable and an empty one mean the same (serverless.yml writes '' for "not on this stage"). */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
 const envSchema = z.object({
   STAGE: z.string().min(1).default('dev'),
   DATABASE_URL: z
@@ -25,6 +31,14 @@ const envSchema = z.object({
       message: 'must look like mysql://user:password@host:port/database',
     }),
   ADMIN_API_KEY: z.string().optional(),
+  /** prod: Secrets Manager ARN whose SecretString is the admin key(s), comma-separated (instead of ADMIN_API_KEY). */
+  ADMIN_API_KEY_SECRET_ARN: optionalString,
+  /** prod: Secrets Manager ARN of the RDS secret ({"username","password"}); overrides credentials in the URLs. */
+  DB_SECRET_ARN: optionalString,
+  /** How long a fetched secret is reused before Secrets Manager is asked again. */
+  SECRETS_CACHE_TTL_S: intFromEnv(0, 86_400, 300),
+  /** TLS to the database (RDS Proxy presents a publicly trusted certificate). */
+  DB_TLS: z.enum(['true', 'false']).default('false'),
   CACHE_MAX_AGE_S: intFromEnv(0, 86_400, 5),
   DB_POOL_SIZE: intFromEnv(1, 64, 2),
   DB_CONNECT_TIMEOUT_MS: intFromEnv(100, 60_000, 2_000),
@@ -43,7 +57,12 @@ export type Config = {
   stage: string;
   databaseUrl: string;
   databaseReadUrl: string | undefined;
+  /** Empty when the keys come from Secrets Manager (adminApiKeySecretArn); see lib/secrets.ts. */
   adminApiKeys: string[];
+  adminApiKeySecretArn: string | undefined;
+  dbSecretArn: string | undefined;
+  secretsCacheTtlS: number;
+  dbTls: boolean;
   cacheMaxAgeS: number;
   dbPoolSize: number;
   dbConnectTimeoutMs: number;
@@ -67,26 +86,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const keys = (e.ADMIN_API_KEY ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
-  if (keys.length === 0) {
-    if (e.STAGE === 'prod') {
-      throw new ConfigError('Invalid configuration:\n  ADMIN_API_KEY: required on the prod stage');
+  const fromEnv = e.ADMIN_API_KEY ?? '';
+  if (e.ADMIN_API_KEY_SECRET_ARN && fromEnv.trim() !== '') {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_API_KEY: set either ADMIN_API_KEY or ADMIN_API_KEY_SECRET_ARN, not both');
+  }
+  if (e.STAGE === 'prod') {
+    // A password in an environment variable is readable by anyone who may read the function's
+    // configuration; prod takes it from Secrets Manager at run time instead.
+    for (const [name, url] of [['DATABASE_URL', e.DATABASE_URL], ['DATABASE_READ_URL', e.DATABASE_READ_URL]] as const) {
+      if (url && /^mysql:\/\/[^/@]*:[^/@]*@/.test(url)) {
+        throw new ConfigError(`Invalid configuration:\n  ${name}: no password on the prod stage; set DB_SECRET_ARN`);
+      }
     }
-    keys.push(DEV_ADMIN_API_KEY);
   }
-  if (e.STAGE === 'prod' && keys.some((k) => k === DEV_ADMIN_API_KEY || k.length < 24)) {
-    throw new ConfigError(
-      'Invalid configuration:\n  ADMIN_API_KEY: on prod every key must be at least 24 characters and not the development default',
-    );
-  }
+  // With a secret ARN the keys are fetched (and checked by parseAdminApiKeys) on first admin request.
+  const keys = e.ADMIN_API_KEY_SECRET_ARN ? [] : parseAdminApiKeys(fromEnv, e.STAGE, 'ADMIN_API_KEY');
   return {
     stage: e.STAGE,
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL ? e.DATABASE_READ_URL : undefined,
     adminApiKeys: keys,
+    adminApiKeySecretArn: e.ADMIN_API_KEY_SECRET_ARN,
+    dbSecretArn: e.DB_SECRET_ARN,
+    secretsCacheTtlS: e.SECRETS_CACHE_TTL_S,
+    dbTls: e.DB_TLS === 'true',
     cacheMaxAgeS: e.CACHE_MAX_AGE_S,
     dbPoolSize: e.DB_POOL_SIZE,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
@@ -98,6 +121,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsNamespace: e.METRICS_NAMESPACE,
     metricsEnabled: e.METRICS_ENABLED === 'true' || e.METRICS_ENABLED === '1',
   };
+}
+
+/**
+ * The admin keys in `raw` (comma-separated). Without any key the development default applies,
+ * except on prod, which refuses to start without real keys (at least 24 characters each).
+ */
+export function parseAdminApiKeys(raw: string, stage: string, source: string): string[] {
+  const keys = raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  if (keys.length === 0) {
+    if (stage === 'prod') {
+      throw new ConfigError(`Invalid configuration:\n  ${source}: required on the prod stage`);
+    }
+    keys.push(DEV_ADMIN_API_KEY);
+  }
+  if (stage === 'prod' && keys.some((k) => k === DEV_ADMIN_API_KEY || k.length < 24)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ${source}: on prod every key must be at least 24 characters and not the development default`,
+    );
+  }
+  return keys;
 }
 
 let cached: Config | undefined;

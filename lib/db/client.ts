@@ -1,6 +1,8 @@
-import { Kysely, MysqlDialect } from 'kysely';
-import { createPool, type Pool } from 'mysql2';
+import { Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { createPool, type Pool, type PoolOptions } from 'mysql2';
 import { config } from '../config';
+import { DatabaseUnavailableError } from '../errors';
+import { type DbCredentials, databaseCredentials } from '../secrets';
 import type { DB } from './types';
 
 export interface CreateDbOptions {
@@ -12,15 +14,17 @@ export interface CreateDbOptions {
 
 /**
  * A Kysely instance over a mysql2 pool. Kysely sends plain `query` (text protocol, no server-side
- * prepared statements), which keeps RDS Proxy from pinning connections.
+ * prepared statements), which keeps RDS Proxy from pinning connections. With DB_SECRET_ARN set
+ * (prod) the user and password come from Secrets Manager when the pool is first used.
  */
 export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Kysely<DB> {
   const cfg = config();
   const lockWait = options.lockWaitTimeoutS ?? cfg.dbLockWaitTimeoutS;
-  const pool: Pool = createPool({
+  const size = options.poolSize ?? cfg.dbPoolSize;
+  const poolOptions: PoolOptions = {
     uri: databaseUrl,
-    connectionLimit: options.poolSize ?? cfg.dbPoolSize,
-    maxIdle: options.poolSize ?? cfg.dbPoolSize,
+    connectionLimit: size,
+    maxIdle: size,
     idleTimeout: 60_000,
     connectTimeout: options.connectTimeoutMs ?? cfg.dbConnectTimeoutMs,
     enableKeepAlive: true,
@@ -30,15 +34,71 @@ export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Ky
     bigNumberStrings: false,
     decimalNumbers: true,
     dateStrings: false,
-  });
-  if (lockWait > 0) {
-    // Queued on the new connection before any query the pool hands it out for. In production the
-    // value belongs in the parameter group or the proxy's init query instead (a SET pins RDS Proxy).
-    pool.on('connection', (conn) => {
-      conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.trunc(lockWait)}`);
-    });
-  }
+    // RDS Proxy's certificate is publicly trusted, so Node's default CA store verifies it.
+    ...(cfg.dbTls ? { ssl: { minVersion: 'TLSv1.2', rejectUnauthorized: true } } : {}),
+  };
+  const makePool = (credentials?: DbCredentials): Pool => {
+    // Explicit user/password take precedence over those in the URI (mysql2 merges the URI under them).
+    const pool = createPool(credentials ? { ...poolOptions, ...credentials } : poolOptions);
+    if (lockWait > 0) {
+      // Queued on the new connection before any query the pool hands it out for. In production the
+      // value belongs in the parameter group or the proxy's init query instead (a SET pins RDS Proxy).
+      pool.on('connection', (conn) => {
+        conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.trunc(lockWait)}`);
+      });
+    }
+    return pool;
+  };
+  const pool = cfg.dbSecretArn ? () => secretPool(makePool) : makePool();
   return new Kysely<DB>({ dialect: new MysqlDialect({ pool }) });
+}
+
+const isAccessDenied = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { errno?: unknown }).errno === 1045;
+
+async function credentialsOrUnavailable(forceFetch: boolean): Promise<DbCredentials> {
+  try {
+    const credentials = await databaseCredentials(forceFetch);
+    if (credentials) return credentials;
+  } catch (err) {
+    // Without credentials there is no database: the same 503 as an unreachable server.
+    throw new DatabaseUnavailableError(err);
+  }
+  throw new DatabaseUnavailableError(new Error('DB_SECRET_ARN is not set'));
+}
+
+/**
+ * A pool whose credentials come from Secrets Manager. When the server refuses them (the secret was
+ * rotated since it was read) it reads the secret again, bypassing the cache, and if the value
+ * changed replaces the pool and retries once. Kysely calls this factory on first use and again
+ * after a failed attempt, so a Secrets Manager outage is a 503 that heals by itself.
+ */
+async function secretPool(makePool: (credentials: DbCredentials) => Pool): Promise<MysqlPool> {
+  let credentials = await credentialsOrUnavailable(false);
+  let pool = makePool(credentials);
+  return {
+    getConnection(callback) {
+      pool.getConnection((err, connection) => {
+        if (!err || !isAccessDenied(err)) return callback(err, connection);
+        credentialsOrUnavailable(true).then(
+          (fresh) => {
+            if (fresh.user === credentials.user && fresh.password === credentials.password) {
+              return callback(err, connection);
+            }
+            const stale = pool;
+            credentials = fresh;
+            pool = makePool(fresh);
+            stale.end(() => undefined);
+            pool.getConnection(callback);
+          },
+          () => callback(err, connection),
+        );
+      });
+    },
+    end(callback) {
+      pool.end(callback);
+    },
+  };
 }
 
 let writer: Kysely<DB> | undefined;

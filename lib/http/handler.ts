@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
+import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
 import { PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
 import type { HttpResult } from './response';
@@ -63,7 +64,8 @@ const httpBoundary = (): Middleware => {
 
 const adminAuth = (): Middleware => ({
   before: async (request) => {
-    assertAdmin(request.event.headers?.authorization);
+    // adminApiKeys() is the configured keys, or on prod the Secrets Manager value (cached).
+    assertAdmin(request.event.headers?.authorization, await adminApiKeys());
   },
 });
 
