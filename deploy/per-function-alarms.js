@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * Adds, for every function in serverless.yml (including ones added later), a throttles alarm and a
  * log metric filter counting `database_unavailable` failures into one stack-wide metric (alarmed
@@ -15,7 +13,7 @@ class PerFunctionAlarms {
 
   addAlarms() {
     const { service } = this.serverless;
-    const settings = (service.custom && service.custom.perFunctionAlarms) || {};
+    const settings = service.custom?.perFunctionAlarms ?? {};
     if (settings.enabled !== true && settings.enabled !== 'true') return;
     const naming = this.serverless.getProvider('aws').naming;
     const resources = service.provider.compiledCloudFormationTemplate.Resources;

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * `npm run package:prod` packages with placeholder VPC, proxy and secret parameters so the template
  * can be built and tested offline. This refuses to deploy such a template: every placeholder must

@@ -88,12 +88,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const fromEnv = e.ADMIN_API_KEY ?? '';
   if (e.ADMIN_API_KEY_SECRET_ARN && fromEnv.trim() !== '') {
-    throw new ConfigError('Invalid configuration:\n  ADMIN_API_KEY: set either ADMIN_API_KEY or ADMIN_API_KEY_SECRET_ARN, not both');
+    throw new ConfigError(
+      'Invalid configuration:\n  ADMIN_API_KEY: set either ADMIN_API_KEY or ADMIN_API_KEY_SECRET_ARN, not both',
+    );
   }
   if (e.STAGE === 'prod') {
     // A password in an environment variable is readable by anyone who may read the function's
     // configuration; prod takes it from Secrets Manager at run time instead.
-    for (const [name, url] of [['DATABASE_URL', e.DATABASE_URL], ['DATABASE_READ_URL', e.DATABASE_READ_URL]] as const) {
+    for (const [name, url] of [
+      ['DATABASE_URL', e.DATABASE_URL],
+      ['DATABASE_READ_URL', e.DATABASE_READ_URL],
+    ] as const) {
       if (url && /^mysql:\/\/[^/@]*:[^/@]*@/.test(url)) {
         throw new ConfigError(`Invalid configuration:\n  ${name}: no password on the prod stage; set DB_SECRET_ARN`);
       }

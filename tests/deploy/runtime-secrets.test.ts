@@ -28,7 +28,8 @@ const requests: string[] = [];
 let failing = false;
 let server: Server;
 
-const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${name}-${randomBytes(3).toString('hex')}`;
+const arn = (name: string) =>
+  `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${name}-${randomBytes(3).toString('hex')}`;
 
 async function root<T>(fn: (conn: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
   const conn = await createConnection({ uri: rootUrl });
@@ -211,7 +212,9 @@ describe('prod configuration refuses to start', () => {
 
   it('with a password in DATABASE_URL or DATABASE_READ_URL', () => {
     const key = { ADMIN_API_KEY: ADMIN_KEY };
-    expect(() => loadConfig({ ...base, ...key, DATABASE_URL: 'mysql://app:hunter2@proxy:3306/shop' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ...base, ...key, DATABASE_URL: 'mysql://app:hunter2@proxy:3306/shop' })).toThrow(
+      /DATABASE_URL/,
+    );
     expect(() => loadConfig({ ...base, ...key, DATABASE_READ_URL: 'mysql://app:hunter2@ro:3306/shop' })).toThrow(
       /DATABASE_READ_URL/,
     );
