@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { isDuplicateKey, isLockWaitTimeout } from '../db/errors';
+import { splitText } from '../db/statement-size';
 import type { DB, IdempotencyKeysTable } from '../db/types';
 import { IdempotencyKeyInUseError } from '../errors';
 import type { OrderLineInput } from './schema';
@@ -80,22 +81,34 @@ export async function claimKey(trx: Transaction<DB>, key: string, hash: string, 
   }
 }
 
-/** Stores the response in the claimed row, in the same transaction as the order. */
+/**
+ * Stores the response in the claimed row, in the same transaction as the order. A large body
+ * (a 100-line order with long names) is appended in pieces so no statement passes RDS Proxy's
+ * 16 KB pinning limit (lib/db/statement-size.ts).
+ */
 export async function completeKey(
   trx: Transaction<DB>,
   key: string,
   response: { statusCode: number; body: string; location: string; orderId: string },
 ): Promise<void> {
+  const [first = '', ...rest] = splitText(response.body);
   await trx
     .updateTable('idempotency_keys')
     .set({
       status_code: response.statusCode,
-      response_body: response.body,
+      response_body: first,
       location: response.location,
       order_id: response.orderId,
     })
     .where('idem_key', '=', key)
     .execute();
+  for (const piece of rest) {
+    await trx
+      .updateTable('idempotency_keys')
+      .set({ response_body: sql<string>`CONCAT(response_body, ${piece})` })
+      .where('idem_key', '=', key)
+      .execute();
+  }
 }
 
 export interface PurgeResult {

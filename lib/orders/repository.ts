@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { chunkRows } from '../db/statement-size';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 
 /** Order and stock queries. Each takes the database (or a transaction) first. */
@@ -72,13 +73,14 @@ export async function insertOrder(trx: Transaction<DB>, order: Omit<OrderRow, 's
   await trx.insertInto('orders').values(order).execute();
 }
 
-/** All lines of an order in one multi-row INSERT. */
+/**
+ * All lines of an order in multi-row INSERTs: one for a usual order, more only when long product
+ * names would push a statement past RDS Proxy's 16 KB pinning limit (lib/db/statement-size.ts).
+ */
 export async function insertOrderLines(trx: Transaction<DB>, lines: readonly OrderLineRow[]): Promise<void> {
-  if (lines.length === 0) return;
-  await trx
-    .insertInto('order_lines')
-    .values([...lines])
-    .execute();
+  for (const chunk of chunkRows(lines)) {
+    await trx.insertInto('order_lines').values(chunk).execute();
+  }
 }
 
 export async function findOrder(conn: Conn, id: string): Promise<OrderRow | undefined> {
