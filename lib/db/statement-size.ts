@@ -1,18 +1,26 @@
 /**
  * RDS Proxy pins a client session to its database connection for good once the session sends a
- * statement longer than 16 KB. Multi-row inserts and stored response bodies are split so that every
- * statement stays under MAX_STATEMENT_BYTES, leaving room for the statement around the values.
+ * statement longer than 16 KB. Multi-row inserts and stored response bodies are split so that the
+ * values of one statement stay under MAX_STATEMENT_BYTES, leaving 2 KB for the statement around them.
  */
-export const MAX_STATEMENT_BYTES = 12 * 1024;
+export const MAX_STATEMENT_BYTES = 14 * 1024;
 
-/** Upper bound of a value's size in SQL text: escaping at most doubles a string. */
+/** Characters mysql2 escapes with a backslash inside a string literal. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL, backspace and ^Z are among them
+const ESCAPED = /[\0\b\t\n\r\x1a'"\\]/g;
+
+/** The size of a string literal as mysql2 writes it: quotes, UTF-8 bytes, one backslash per escape. */
+const literalBytes = (s: string): number => Buffer.byteLength(s, 'utf8') + (s.match(ESCAPED)?.length ?? 0) + 2;
+
+/** A value's size in the SQL text mysql2 formats (dates as 'YYYY-MM-DD HH:MM:SS.mmm'). */
 function valueBytes(value: unknown): number {
-  if (typeof value === 'string') return 2 * Buffer.byteLength(value, 'utf8') + 2;
+  if (typeof value === 'string') return literalBytes(value);
   if (value === null || value === undefined) return 4;
-  if (value instanceof Date) return 26;
-  return 24;
+  if (value instanceof Date) return 25;
+  return String(value).length;
 }
 
+/** `(v1, v2, …), ` */
 const rowBytes = (row: object): number => Object.values(row).reduce<number>((sum, v) => sum + valueBytes(v) + 2, 4);
 
 /** The rows in order, in runs whose values add up to at most `maxBytes` of SQL text (one row at least). */
@@ -43,7 +51,7 @@ export function splitText(text: string, maxBytes = MAX_STATEMENT_BYTES): string[
   let current = '';
   let size = 0;
   for (const ch of text) {
-    const bytes = 2 * Buffer.byteLength(ch, 'utf8');
+    const bytes = literalBytes(ch) - 2;
     if (current !== '' && size + bytes > maxBytes) {
       pieces.push(current);
       current = '';
