@@ -198,9 +198,16 @@ async function createOrder(
 /** One order with its lines; ids that cannot be order ids are simply not found. */
 export async function getOrder(id: string, database: Kysely<DB> = readDb()): Promise<OrderView> {
   if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
-  const order = await findOrder(database, id);
+  let source = database;
+  let order = await findOrder(source, id);
+  // A replica may not have an order its client just placed: ask the writer before saying 404.
+  const writer = writerDb();
+  if (!order && source !== writer) {
+    source = writer;
+    order = await findOrder(source, id);
+  }
   if (!order) throw new OrderNotFoundError(id);
-  return toOrderView(order, await findOrderLines(database, [id]));
+  return toOrderView(order, await findOrderLines(source, [id]));
 }
 
 export interface ListOrdersInput {

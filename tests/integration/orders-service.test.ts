@@ -411,3 +411,29 @@ describe('purgeExpiredKeys', () => {
     expect(left).toHaveLength(3);
   });
 });
+
+describe('getOrder with a lagging replica', () => {
+  it('finds an order the replica does not have yet on the writer, instead of answering 404', async () => {
+    const { createDatabase, dropDatabase, serverUrlOf, withDatabase } = await import('../../scripts/lib/mysql-server');
+    const { migrateToLatest } = await import('../../lib/db/migrate');
+    const { createDb } = await import('../../lib/db/client');
+    const server = serverUrlOf(inject('databaseUrl'));
+    const name = `shop_lagging_replica_${Date.now()}`;
+    await createDatabase(server, name);
+    await migrateToLatest(withDatabase(server, name));
+    // An empty, migrated database stands in for a replica that has not caught up.
+    const replica = createDb(withDatabase(server, name), { poolSize: 1 });
+    try {
+      const p = await makeProduct({ stock: 3 });
+      const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] });
+      const got = await getOrder(placed.order.id, replica);
+      expect(got).toEqual(placed.order);
+      await expect(getOrder('ord_aaaaaaaaaaaaaaaaaaaaaaaaaa', replica)).rejects.toMatchObject({
+        code: 'order_not_found',
+      });
+    } finally {
+      await replica.destroy();
+      await dropDatabase(server, name);
+    }
+  });
+});
