@@ -45,6 +45,8 @@ const envSchema = z.object({
   /** Set per session on connect. 0 = leave the server's value (e.g. set in an RDS parameter group). */
   DB_LOCK_WAIT_TIMEOUT_S: intFromEnv(0, 3_600, 3),
   DB_MAX_RETRIES: intFromEnv(0, 10, 3),
+  /** Client-side deadline of each statement, so a database that stops answering gives a 503 (0 = none). */
+  DB_STATEMENT_TIMEOUT_MS: intFromEnv(0, 600_000, 6_000),
   HEALTH_TIMEOUT_MS: intFromEnv(100, 30_000, 1_500),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   POWERTOOLS_SERVICE_NAME: z.string().default('shop-api'),
@@ -68,6 +70,7 @@ export type Config = {
   dbConnectTimeoutMs: number;
   dbLockWaitTimeoutS: number;
   dbMaxRetries: number;
+  dbStatementTimeoutMs: number;
   healthTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   serviceName: string;
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     dbLockWaitTimeoutS: e.DB_LOCK_WAIT_TIMEOUT_S,
     dbMaxRetries: e.DB_MAX_RETRIES,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     serviceName: e.POWERTOOLS_SERVICE_NAME,

@@ -20,7 +20,7 @@ async function databaseUrl(): Promise<string> {
 
 async function main(): Promise<number> {
   const url = await databaseUrl();
-  const db = createDb(url, { poolSize: 1, lockWaitTimeoutS: 0 });
+  const db = createDb(url, { poolSize: 1, lockWaitTimeoutS: 0, statementTimeoutMs: 0 });
   try {
     const report = await checkInvariants(db, { limitPerCheck: 1000 });
     const { products, orders, orderLines, movements } = report.counts;

@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   const name = (fromEnv ? databaseNameOf(fromEnv) : undefined) ?? 'shop';
   const server = await resolveServer('dev', { start: false });
   const { url } = await prepareDatabase(server.url, name);
-  const db = createDb(url, { poolSize: opts.concurrency, lockWaitTimeoutS: 0 });
+  const db = createDb(url, { poolSize: opts.concurrency, lockWaitTimeoutS: 0, statementTimeoutMs: 0 });
   try {
     const start = (await highestSeedNumber(db)) + 1;
     const end = start + opts.count - 1;

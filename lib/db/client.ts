@@ -1,5 +1,13 @@
-import { Kysely, MysqlDialect, type MysqlPool } from 'kysely';
-import { createPool, type Pool, type PoolOptions } from 'mysql2';
+import {
+  Kysely,
+  MysqlDialect,
+  type MysqlPool,
+  type MysqlPoolConnection,
+  type MysqlQueryResult,
+  type MysqlStream,
+  type MysqlStreamOptions,
+} from 'kysely';
+import { createPool, type Pool, type PoolConnection, type PoolOptions } from 'mysql2';
 import { config } from '../config';
 import { DatabaseUnavailableError } from '../errors';
 import { type DbCredentials, databaseCredentials } from '../secrets';
@@ -10,6 +18,54 @@ export interface CreateDbOptions {
   connectTimeoutMs?: number;
   /** Session innodb_lock_wait_timeout set on each new connection; 0 leaves the server default. */
   lockWaitTimeoutS?: number;
+  /** Client-side deadline of every statement (0: none, for scripts' long statements). */
+  statementTimeoutMs?: number;
+}
+
+/** A mysql2 pool, or a wrapper handing out its connections (see secretPool). */
+interface ConnectionSource {
+  getConnection(callback: (error: unknown, connection: PoolConnection) => void): void;
+  end(callback: (error: unknown) => void): void;
+}
+
+/** mysql2's error for a statement that outlived its `timeout`. */
+const STATEMENT_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
+
+/**
+ * A database that stops answering (hung server, failover, a path that drops packets) leaves a
+ * statement on a warm pooled connection waiting forever: TCP keepalive does not notice a live
+ * host whose server is stuck. So every statement gets a deadline; on expiry the error maps to
+ * 503 database_unavailable and the connection is destroyed, so that the pool never hands out a
+ * connection with a reply still owed on it.
+ */
+function withStatementTimeout(pool: ConnectionSource, timeoutMs: number): MysqlPool {
+  const wrapped = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  const wrap = (conn: PoolConnection): MysqlPoolConnection => {
+    const existing = wrapped.get(conn);
+    if (existing) return existing;
+    type Streamable = { stream: <T>(options: MysqlStreamOptions) => MysqlStream<T> };
+    function query(sql: string, values: unknown[]): Streamable;
+    function query(sql: string, values: unknown[], callback: (error: unknown, result: MysqlQueryResult) => void): void;
+    function query(sql: string, values: unknown[], callback?: (error: unknown, result: MysqlQueryResult) => void) {
+      const options = { sql, values, timeout: timeoutMs };
+      // mysql2's Readable is the async-iterable stream Kysely asks for.
+      if (!callback) return conn.query(options) as unknown as Streamable;
+      conn.query(options, (error, result) => {
+        if ((error as { code?: unknown } | null)?.code === STATEMENT_TIMEOUT) conn.destroy();
+        callback(error, result as MysqlQueryResult);
+      });
+    }
+    const connection: MysqlPoolConnection = { query, release: () => conn.release() };
+    wrapped.set(conn, connection);
+    return connection;
+  };
+  return {
+    getConnection: (callback) =>
+      pool.getConnection((error, conn) =>
+        error ? callback(error, undefined as unknown as MysqlPoolConnection) : callback(null, wrap(conn)),
+      ),
+    end: (callback) => pool.end(callback),
+  };
 }
 
 /**
@@ -20,6 +76,9 @@ export interface CreateDbOptions {
 export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Kysely<DB> {
   const cfg = config();
   const lockWait = options.lockWaitTimeoutS ?? cfg.dbLockWaitTimeoutS;
+  // Never shorter than a full lock wait (plus slack): that is a 503 busy, retried, not a lost database.
+  const configuredTimeout = options.statementTimeoutMs ?? cfg.dbStatementTimeoutMs;
+  const statementTimeoutMs = configuredTimeout > 0 ? Math.max(configuredTimeout, lockWait * 1000 + 2_000) : 0;
   const size = options.poolSize ?? cfg.dbPoolSize;
   const poolOptions: PoolOptions = {
     uri: databaseUrl,
@@ -49,7 +108,9 @@ export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Ky
     }
     return pool;
   };
-  const pool = cfg.dbSecretArn ? () => secretPool(makePool) : makePool();
+  const withDeadline = (source: ConnectionSource): MysqlPool =>
+    statementTimeoutMs > 0 ? withStatementTimeout(source, statementTimeoutMs) : source;
+  const pool = cfg.dbSecretArn ? async () => withDeadline(await secretPool(makePool)) : withDeadline(makePool());
   return new Kysely<DB>({ dialect: new MysqlDialect({ pool }) });
 }
 
@@ -73,7 +134,7 @@ async function credentialsOrUnavailable(forceFetch: boolean): Promise<DbCredenti
  * changed replaces the pool and retries once. Kysely calls this factory on first use and again
  * after a failed attempt, so a Secrets Manager outage is a 503 that heals by itself.
  */
-async function secretPool(makePool: (credentials: DbCredentials) => Pool): Promise<MysqlPool> {
+async function secretPool(makePool: (credentials: DbCredentials) => Pool): Promise<ConnectionSource> {
   let credentials = await credentialsOrUnavailable(false);
   let pool = makePool(credentials);
   return {

@@ -16,7 +16,7 @@ export async function migrate(db: Kysely<DB>): Promise<MigrationResultSet> {
 
 /** Applies pending migrations to the database at `databaseUrl`; returns the names applied. */
 export async function migrateToLatest(databaseUrl: string): Promise<string[]> {
-  const db = createDb(databaseUrl, { poolSize: 1, lockWaitTimeoutS: 0 });
+  const db = createDb(databaseUrl, { poolSize: 1, lockWaitTimeoutS: 0, statementTimeoutMs: 0 });
   try {
     const result = await migrate(db);
     return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
