@@ -70,6 +70,8 @@ const adminAuth = (): Middleware => ({
 });
 
 /** Size (413), media type (415) and syntax (400 malformed_json) of a JSON body, in that order. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 const jsonBody = (): Middleware => {
   const parser = httpJsonBodyParser();
   return {
@@ -78,6 +80,17 @@ const jsonBody = (): Middleware => {
       const size =
         body === undefined ? 0 : isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body);
       if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      // JSON must be UTF-8 (RFC 8259): decode base64 bodies strictly, where Buffer#toString would
+      // quietly turn invalid bytes into U+FFFD and store them.
+      let invalidUtf8 = false;
+      if (body !== undefined && isBase64Encoded) {
+        try {
+          request.event.body = strictUtf8.decode(Buffer.from(body, 'base64'));
+          request.event.isBase64Encoded = false;
+        } catch {
+          invalidUtf8 = true;
+        }
+      }
       try {
         await parser.before?.(request);
       } catch (err) {
@@ -85,6 +98,8 @@ const jsonBody = (): Middleware => {
         if (message === 'Unsupported Media Type') throw new UnsupportedMediaTypeError();
         throw new MalformedJsonError();
       }
+      // After the parser, so a wrong media type is still a 415.
+      if (invalidUtf8) throw new MalformedJsonError();
     },
   };
 };

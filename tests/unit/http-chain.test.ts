@@ -78,6 +78,27 @@ describe('the middy chain', () => {
     expect(res.body.name).toBe('Café ☕');
   });
 
+  it('rejects a base64 body that is not valid UTF-8 with 400 malformed_json, but a wrong media type first with 415', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('","qty":1}')]);
+    const res = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: bytes.toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('malformed_json');
+    const text = await invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: bytes.toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.status).toBe(415);
+  });
+
   it('rejects a body over 64 KiB with 413, and one at the limit is parsed', async () => {
     const over = JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES), qty: 1 });
     const res = await invoke(open, {
