@@ -3,7 +3,8 @@
  *
  * One run: find the database server, create a fresh run database (and a 1,000-product catalogue),
  * reuse or seed the 1,000,000-product catalogue, run every scenario against those databases, print
- * the table, and write bench/results/latest.json (the issue's shape) plus latest-details.json.
+ * the table, and write bench/results/latest.json (the issue's shape), latest-details.json (every
+ * figure, with CPU per operation, bundles, audits) and latest.md (the tables in markdown).
  *
  * Options: --quick, --only=<group,…> (orders, size, catalogue, http, cold), --concurrency=N (32),
  * --keep (keep the run databases), --help.
@@ -26,7 +27,7 @@ import {
   runSeedScript,
 } from './lib/databases';
 import { describeMachine, machineLine, round2 } from './lib/machine';
-import { buildReport, printReport } from './lib/report';
+import { buildReport, printReport, renderReport } from './lib/report';
 import { discardStdout } from './lib/stdout';
 import { closeDb } from '../lib/db/client';
 import type { OrderProducts } from './lib/workload';
@@ -189,6 +190,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report.latest, null, 2)}\n`);
   writeFileSync(join(dir, 'latest-details.json'), `${JSON.stringify(report.details, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.md'), renderReport(report, true));
   printReport(report);
   log(`wrote bench/results/latest.json in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (Object.keys(failures).length > 0) {

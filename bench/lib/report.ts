@@ -179,17 +179,33 @@ export function targetTable(targets: Target[], markdown = false): string {
   );
 }
 
-export function printReport(report: Report): void {
+/** The whole report as text: plain for the terminal, markdown for bench/results/latest.md. */
+export function renderReport(report: Report, markdown = false): string {
   const cold = report.details.cold_start as ColdStartResult | undefined;
-  console.log(`\n${report.latest.machine}\n${report.latest.date} (${String(report.details.mode)} run)\n`);
-  if (report.rows.length > 0) console.log(`${scenarioTable(report.rows)}\n`);
+  const parts: string[] = [];
+  const head = `${report.latest.machine}\n${report.latest.date} (${String(report.details.mode)} run, ${String(report.details.elapsed_s)} s)`;
+  parts.push(
+    markdown
+      ? head
+          .split('\n')
+          .map((l) => `${l}  `)
+          .join('\n')
+      : head,
+  );
+  if (report.rows.length > 0) parts.push(scenarioTable(report.rows, markdown));
   if (cold) {
-    console.log(
-      `${renderTable(
-        ['function', 'zip KB', 'bundle KB', 'init ms (median)'],
-        cold.functions.map((f) => [f.name, f.zip_kb, f.bundle_kb, f.init_ms]),
-      )}\n`,
+    parts.push(
+      renderTable(
+        ['function', 'zip KB', 'bundle KB', 'init ms (median)', 'init ms (min)', 'init CPU ms'],
+        cold.functions.map((f) => [f.name, f.zip_kb, f.bundle_kb, f.init_ms, f.init_min_ms, f.init_cpu_ms]),
+        markdown,
+      ),
     );
   }
-  console.log(targetTable(report.targets));
+  parts.push(targetTable(report.targets, markdown));
+  return `${parts.join('\n\n')}\n`;
+}
+
+export function printReport(report: Report): void {
+  console.log(`\n${renderReport(report)}`);
 }
