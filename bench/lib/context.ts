@@ -6,11 +6,12 @@ import type { StockAudit } from './stock-check';
 export interface Settings {
   quick: boolean;
   concurrency: number;
-  /** Measured phase of each load scenario. */
+  /** Measured phase of each HTTP load. */
   durationMs: number;
   warmupMs: number;
-  /** Alternating rounds of the raw/handler pairs; the median round counts. */
-  rounds: number;
+  /** In-process write scenarios run in interleaved slices: how many, and how long each. */
+  slices: number;
+  sliceMs: number;
   /** Requests per catalogue measurement. */
   readDurationMs: number;
   coldStartRuns: number;

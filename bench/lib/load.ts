@@ -118,9 +118,19 @@ export function summarise(r: LoadResult): Summary {
   };
 }
 
-/** Of several rounds of the same scenario, the one with the median throughput (noise-robust). */
-export function medianRound(rounds: Summary[]): Summary {
-  if (rounds.length === 0) throw new Error('no rounds');
-  const sorted = [...rounds].sort((a, b) => a.ops_per_s - b.ops_per_s);
-  return sorted[Math.floor((sorted.length - 1) / 2)] as Summary;
+/** Several slices of one scenario as one result: counts, time, CPU and latencies added up. */
+export function mergeResults(rs: LoadResult[]): LoadResult {
+  const errors: Record<string, number> = {};
+  for (const r of rs) for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
+  const serverUs = rs.every((r) => r.cpu?.serverUs !== undefined)
+    ? rs.reduce((n, r) => n + (r.cpu?.serverUs ?? 0), 0)
+    : undefined;
+  return {
+    ok: rs.reduce((n, r) => n + r.ok, 0),
+    failed: rs.reduce((n, r) => n + r.failed, 0),
+    elapsedMs: rs.reduce((n, r) => n + r.elapsedMs, 0),
+    latenciesMs: rs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b),
+    errors,
+    cpu: { clientUs: rs.reduce((n, r) => n + (r.cpu?.clientUs ?? 0), 0), serverUs },
+  };
 }

@@ -1,12 +1,12 @@
 /**
  * Write scenarios: the raw reference and the real POST /orders handler, side by side on the same
- * database, the same products and the same order mix, in alternating rounds (raw, handler, raw,
+ * database, the same products and the same order mix, in interleaved slices (raw, handler, raw,
  * handler, …) so that a change in the machine's load hits both. After every run, the lost-update
  * audit (see stock-check.ts).
  */
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect, seedProducts, withConnection } from '../lib/databases';
-import { medianRound, runLoad, type Summary, summarise } from '../lib/load';
+import { type LoadResult, mergeResults, runLoad, summarise } from '../lib/load';
 import { type Line, StockTracker } from '../lib/stock-check';
 import { manyLines, type OrderProducts, type Shape, singleLine } from '../lib/workload';
 import { createRawPool, rawPlaceOrder } from './raw';
@@ -38,75 +38,75 @@ export function rawPlacer(databaseUrl: string, poolSize: number): Placer {
   };
 }
 
+export interface LoadEntry {
+  /** Row name in the table, e.g. `raw_hot`. */
+  name: string;
+  placer: Placer;
+  nextOrder: () => Line[];
+  concurrency: number;
+}
+
 /**
- * Runs one load with `placer`, auditing stock afterwards. Returns the summary; the audit goes
- * into ctx.audits.
+ * Runs the entries in interleaved slices (A, B, C, A, B, C, …), `slices` times `sliceMs` each, so
+ * that a change in the shared machine's load lands on every entry alike; each entry's slices are
+ * merged into one result. Every entry warms up once first (pools, JIT, buffer pool). One lost-update
+ * audit covers the whole run: `ids` are every product the entries order from.
  */
-export async function loadOrders(
+export async function interleaved(
   ctx: BenchContext,
-  scenario: string,
-  placer: Placer,
+  audit: string,
   ids: number[],
-  nextOrder: () => Line[],
-  opts: { concurrency: number; durationMs: number; warmupMs: number },
-): Promise<Summary> {
+  entries: LoadEntry[],
+  opts: { slices: number; sliceMs: number; warmupMs: number },
+): Promise<Map<string, LoadResult>> {
   const tracker = new StockTracker(ids);
   const c = await connect(ctx.runUrl);
+  const results = new Map<string, LoadResult[]>();
   try {
     await tracker.snapshot(c);
-    const result = await runLoad(async () => {
-      const lines = nextOrder();
-      await placer.place(lines);
+    const op = (e: LoadEntry) => async () => {
+      const lines = e.nextOrder();
+      await e.placer.place(lines);
       tracker.add(lines); // only once the order is acknowledged
-    }, opts);
-    recordAudit(ctx, scenario, await tracker.audit(c));
-    if (result.failed > 0) ctx.log(`  !! ${scenario}: failures ${JSON.stringify(result.errors)}`);
-    return summarise(result);
+    };
+    for (const e of entries) await runLoad(op(e), { concurrency: e.concurrency, durationMs: opts.warmupMs });
+    for (let i = 0; i < opts.slices; i++) {
+      for (const e of entries) {
+        const r = await runLoad(op(e), { concurrency: e.concurrency, durationMs: opts.sliceMs });
+        results.set(e.name, [...(results.get(e.name) ?? []), r]);
+      }
+    }
+    recordAudit(ctx, audit, await tracker.audit(c));
   } finally {
     await c.end();
   }
+  const merged = new Map<string, LoadResult>();
+  for (const [name, rs] of results) {
+    const m = mergeResults(rs);
+    if (m.failed > 0) ctx.log(`  !! ${name}: failures ${JSON.stringify(m.errors)}`);
+    merged.set(name, m);
+  }
+  return merged;
 }
 
-/** Raw vs handler, hot and spread, alternating rounds; records rows raw_hot, order_hot, raw_spread, order_spread. */
+/** Raw vs handler, hot and spread, in interleaved slices; rows raw_hot, order_hot, raw_spread, order_spread. */
 export async function runOrderPairs(ctx: BenchContext, products: OrderProducts, placers: Placer[]): Promise<void> {
   const s = ctx.settings;
-  const byName = new Map<string, Summary[]>();
-  const hotIds = [products.hotId];
-  for (let round = 1; round <= s.rounds; round++) {
-    for (const shape of ['hot', 'spread'] as Shape[]) {
-      for (const placer of placers) {
-        const scenario = `${placer.name}_${shape}`;
-        ctx.log(`${scenario} (round ${round}/${s.rounds}, concurrency ${s.concurrency}, ${s.durationMs / 1000} s)`);
-        const summary = await loadOrders(
-          ctx,
-          scenario,
-          placer,
-          shape === 'hot' ? hotIds : products.spreadIds,
-          () => singleLine(products, shape),
-          {
-            concurrency: s.concurrency,
-            durationMs: s.durationMs,
-            warmupMs: s.warmupMs,
-          },
-        );
-        byName.set(scenario, [...(byName.get(scenario) ?? []), summary]);
-      }
+  for (const shape of ['hot', 'spread'] as Shape[]) {
+    const entries = placers.map((p) => ({
+      name: `${p.name}_${shape}`,
+      placer: p,
+      nextOrder: () => singleLine(products, shape),
+      concurrency: s.concurrency,
+    }));
+    ctx.log(
+      `${entries.map((e) => e.name).join(' vs ')}: concurrency ${s.concurrency}, ${s.slices} interleaved slices of ${s.sliceMs / 1000} s each`,
+    );
+    const ids = shape === 'hot' ? [products.hotId] : products.spreadIds;
+    const results = await interleaved(ctx, `orders_${shape}`, ids, entries, s);
+    for (const e of entries) {
+      const r = results.get(e.name);
+      if (r) addRow(ctx, e.name, summarise(r), `${s.slices} × ${s.sliceMs / 1000} s slices, interleaved`);
     }
   }
-  for (const [name, rounds] of byName) {
-    const note =
-      rounds.length > 1
-        ? `median of ${rounds.length} rounds: ${rounds.map((r) => r.ops_per_s.toFixed(0)).join(', ')}/s`
-        : '';
-    addRow(ctx, name, medianRound(rounds), note);
-  }
 }
-
-export async function countOrders(databaseUrl: string): Promise<number> {
-  return withConnection(databaseUrl, async (c) => {
-    const [rows] = await c.query('SELECT COUNT(*) AS n FROM orders');
-    return Number((rows as Array<{ n: number }>)[0]?.n ?? 0);
-  });
-}
-
-export { manyLines };

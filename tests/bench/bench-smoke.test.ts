@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, seedProducts } from '../../bench/lib/databases';
-import { quantile, runLoad, summarise } from '../../bench/lib/load';
+import { mergeResults, quantile, runLoad, summarise } from '../../bench/lib/load';
 import { StockTracker } from '../../bench/lib/stock-check';
 import { renderTable } from '../../bench/lib/table';
 import { unzipTo } from '../../bench/lib/unzip';
@@ -108,6 +108,27 @@ describe('bench harness', () => {
     expect(quantile(xs, 0.5)).toBe(50);
     expect(quantile(xs, 0.99)).toBe(99);
     expect(quantile([], 0.5)).toBeNaN();
+  });
+
+  it('merges interleaved slices by adding counts, time and CPU and pooling latencies', () => {
+    const slice = (ok: number, ms: number, lat: number[]) => ({
+      ok,
+      failed: 1,
+      elapsedMs: ms,
+      latenciesMs: lat,
+      errors: { boom: 1 },
+      cpu: { clientUs: 100, serverUs: 50 },
+    });
+    const m = mergeResults([slice(2, 1_000, [1, 3]), slice(3, 1_000, [2, 4, 5])]);
+    expect(m).toMatchObject({
+      ok: 5,
+      failed: 2,
+      elapsedMs: 2_000,
+      errors: { boom: 2 },
+      cpu: { clientUs: 200, serverUs: 100 },
+    });
+    expect(m.latenciesMs).toEqual([1, 2, 3, 4, 5]);
+    expect(summarise(m).ops_per_s).toBe(2.5);
   });
 
   it('unpacks a zip made by the zip tool', () => {
