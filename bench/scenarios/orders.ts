@@ -5,10 +5,10 @@
  * audit (see stock-check.ts).
  */
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
-import { connect, seedProducts, withConnection } from '../lib/databases';
+import { connect, seedProducts } from '../lib/databases';
 import { type LoadResult, mergeResults, runLoad, summarise } from '../lib/load';
 import { type Line, StockTracker } from '../lib/stock-check';
-import { manyLines, type OrderProducts, type Shape, singleLine } from '../lib/workload';
+import { type OrderProducts, type Shape, singleLine } from '../lib/workload';
 import { createRawPool, rawPlaceOrder } from './raw';
 
 export const SPREAD_PRODUCTS = 10_000;
