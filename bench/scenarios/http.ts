@@ -131,6 +131,8 @@ async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
 export async function runHttp(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
   const s = ctx.settings;
   const seconds = Math.max(1, Math.round(s.durationMs / 1000));
+  // Long enough for serverless-offline's worker instances to load their modules and JIT.
+  const warmupS = s.quick ? 2 : 4;
   for (const inProcess of [false, true]) {
     const mode = inProcess ? 'in_process' : 'workers';
     ctx.log(`serverless-offline (${inProcess ? '--useInProcess' : 'worker threads, as npm run dev'}): starting`);
@@ -140,7 +142,7 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
       await cannon({
         url: `${offline.baseUrl}/products`,
         connections,
-        duration: Math.max(2, Math.round(s.warmupMs / 1000)),
+        duration: warmupS,
       });
 
       ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
@@ -179,7 +181,7 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
               },
             ],
           });
-        await placeOrders(Math.max(4, Math.round(s.warmupMs / 1000))); // the createOrder instances warm up too
+        await placeOrders(warmupS); // the createOrder instances warm up too
         ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
         const orders = await placeOrders(seconds);
         // Requests still in flight when autocannon stopped may commit after it returned.
