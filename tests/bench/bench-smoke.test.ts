@@ -16,21 +16,21 @@ import { renderTable } from '../../bench/lib/table';
 import { unzipTo } from '../../bench/lib/unzip';
 import { manyLines, singleLine } from '../../bench/lib/workload';
 import { createRawPool, rawOrderId, rawPlaceOrder } from '../../bench/scenarios/raw';
-import { closeDb } from '../../lib/db/client';
+import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 
-const url = () => {
-  const u = process.env.DATABASE_URL;
-  if (!u) throw new Error('DATABASE_URL is set by tests/setup-env.ts');
-  return u;
-};
+// A database of its own: one test below leaves a product whose stock disagrees with its ledger on
+// purpose, which must not reach any check over the run's shared database.
+let isolated: IsolatedDatabase;
+const url = () => isolated.url;
 
 let c: Connection;
 beforeAll(async () => {
+  isolated = await useIsolatedDatabase('shop_bench_smoke');
   c = await connect(url());
 });
 afterAll(async () => {
   await c.end();
-  await closeDb();
+  await isolated.drop();
 });
 
 describe('bench harness', () => {
