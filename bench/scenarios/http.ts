@@ -6,14 +6,12 @@
  * local developer's: serverless-offline's own cost (Hapi, event translation, worker messaging) is
  * in it, which API Gateway + Lambda do not have.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect } from '../lib/databases';
 import type { Summary } from '../lib/load';
 import { StockTracker } from '../lib/stock-check';
+import { type Offline, startOffline } from '../../tests/support/offline';
 import { type OrderProducts, singleLine } from '../lib/workload';
 
 export const HTTP_POOL_SIZE = 2;
@@ -25,92 +23,20 @@ export const HTTP_POOL_SIZE = 2;
 export const HTTP_CONNECTIONS = 4;
 const START_TIMEOUT_MS = 180_000;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Offline {
-  baseUrl: string;
-  stop(): Promise<void>;
-  output(): string;
-}
-
-async function startOffline(ctx: BenchContext, inProcess: boolean): Promise<Offline> {
-  const httpPort = await freePort();
-  const lambdaPort = await freePort();
-  const args = [
-    'offline',
-    'start',
-    '--stage',
-    'dev',
-    '--httpPort',
-    String(httpPort),
-    '--lambdaPort',
-    String(lambdaPort),
-  ];
-  if (inProcess) args.push('--useInProcess');
-  const child: ChildProcess = spawn(join(ctx.repoRoot, 'node_modules', '.bin', 'osls'), args, {
-    cwd: ctx.repoRoot,
+/** serverless-offline through the one harness the e2e tests use (free ports, own process group). */
+function startBenchOffline(ctx: BenchContext, inProcess: boolean): Promise<Offline> {
+  return startOffline({
+    databaseUrl: ctx.runUrl,
+    // As `npm run dev` runs it: log lines and metrics on (the harness silences logs by default).
     env: {
-      ...process.env,
-      DATABASE_URL: ctx.runUrl,
       DB_POOL_SIZE: String(HTTP_POOL_SIZE),
-      PORT: String(httpPort),
-      LAMBDA_PORT: String(lambdaPort),
+      LOG_LEVEL: 'info',
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
     },
-    detached: true, // its own process group, so stop() ends osls and everything it started
-    stdio: ['ignore', 'pipe', 'pipe'],
+    flags: inProcess ? ['--useInProcess'] : [],
+    readyTimeoutMs: START_TIMEOUT_MS,
   });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8_000)));
-  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8_000)));
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const stop = async () => {
-    if (exited || child.pid === undefined) return;
-    const gone = new Promise<void>((r) => child.once('exit', () => r()));
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return; // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 10_000);
-    await gone;
-    clearTimeout(timer);
-  };
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`serverless-offline exited early:\n${out.slice(-2_000)}`);
-    try {
-      const res = await fetch(`${baseUrl}/health`);
-      if (res.status === 200) return { baseUrl, stop, output: () => out };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await stop();
-  throw new Error(
-    `serverless-offline did not answer /health within ${START_TIMEOUT_MS / 1000} s:\n${out.slice(-2_000)}`,
-  );
 }
 
 function toSummary(r: autocannon.Result, ok: number): Summary {
@@ -136,7 +62,7 @@ export async function runHttp(ctx: BenchContext, products: OrderProducts, connec
   for (const inProcess of [false, true]) {
     const mode = inProcess ? 'in_process' : 'workers';
     ctx.log(`serverless-offline (${inProcess ? '--useInProcess' : 'worker threads, as npm run dev'}): starting`);
-    const offline = await startOffline(ctx, inProcess);
+    const offline = await startBenchOffline(ctx, inProcess);
     try {
       // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
       await cannon({

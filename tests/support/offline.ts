@@ -36,7 +36,14 @@ export async function startOffline(opts: OfflineOptions): Promise<Offline> {
   const root = join(__dirname, '..', '..');
   const httpPort = await freePort();
   const lambdaPort = await freePort();
+  // Only the tail is kept: a long benchmark run would otherwise hold every log line in memory.
   let log = '';
+  let ready = false;
+  const append = (d: Buffer): void => {
+    const text = d.toString();
+    ready ||= (log.slice(-20) + text).includes('Server ready');
+    log = (log + text).slice(-16_000);
+  };
   const child: ChildProcess = spawn(
     join(root, 'node_modules', '.bin', 'osls'),
     ['offline', 'start', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), ...(opts.flags ?? [])],
@@ -47,12 +54,8 @@ export async function startOffline(opts: OfflineOptions): Promise<Offline> {
       detached: true,
     },
   );
-  child.stdout?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.pid === undefined) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -72,7 +75,7 @@ export async function startOffline(opts: OfflineOptions): Promise<Offline> {
     clearTimeout(timer);
   };
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
-  while (!log.includes('Server ready')) {
+  while (!ready) {
     if (child.exitCode !== null) throw new Error(`serverless-offline exited (${child.exitCode}):\n${log}`);
     if (Date.now() > deadline) {
       await stop();
