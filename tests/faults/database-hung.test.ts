@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as getProduct } from '../../functions/products/get-product';
 import { handler as health } from '../../functions/system/health';
-import { config, resetConfigForTests } from '../../lib/config';
+import { config } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
 import {
@@ -15,6 +15,7 @@ import {
   withDatabase,
 } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../support/events';
+import { pointProcessAt, timed } from '../support/process-db';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 
 /*
@@ -27,18 +28,6 @@ import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 const originalUrl = process.env.DATABASE_URL;
 let server: LocalServer | undefined;
 let serverPid = 0;
-
-async function pointProcessAt(url: string): Promise<void> {
-  await closeDb();
-  process.env.DATABASE_URL = url;
-  resetConfigForTests();
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await fn();
-  return { value, ms: Math.round(performance.now() - start) };
-}
 
 describe.skipIf(!hasServerBinary())('database that stops answering', () => {
   beforeAll(async () => {

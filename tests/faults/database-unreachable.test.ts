@@ -7,7 +7,7 @@ import { handler as createProduct } from '../../functions/products/create-produc
 import { handler as getProduct } from '../../functions/products/get-product';
 import { handler as listProducts } from '../../functions/products/list-products';
 import { handler as health } from '../../functions/system/health';
-import { config, resetConfigForTests } from '../../lib/config';
+import { config } from '../../lib/config';
 import { closeDb } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
 import {
@@ -18,6 +18,7 @@ import {
   withDatabase,
 } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../support/events';
+import { pointProcessAt, timed } from '../support/process-db';
 import { makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
 
 /*
@@ -30,18 +31,6 @@ let dir = '';
 let dataDir = '';
 let port = 0;
 let server: LocalServer | undefined;
-
-async function pointProcessAt(url: string): Promise<void> {
-  await closeDb();
-  process.env.DATABASE_URL = url;
-  resetConfigForTests();
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await fn();
-  return { value, ms: Math.round(performance.now() - start) };
-}
 
 function expectUnavailable(res: Reply<{ code?: string }>): void {
   expect(res.status).toBe(503);
