@@ -8,7 +8,7 @@ import { config } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { encodeCursor } from '../../lib/products/cursor';
 import { type EventOptions, invoke, type Reply } from '../support/events';
-import { makeProduct, tableCounts, uniqueName } from '../support/factories';
+import { liveCounter, makeProduct, tableCounts, uniqueName } from '../support/factories';
 
 afterAll(async () => {
   await closeDb();
@@ -46,15 +46,6 @@ const remove = (id: number | string, o: Partial<EventOptions> = {}) =>
     admin: true,
     ...o,
   });
-
-const liveCounter = async (): Promise<number> => {
-  const r = await db()
-    .selectFrom('counters')
-    .select('value')
-    .where('name', '=', 'live_products')
-    .executeTakeFirstOrThrow();
-  return Number(r.value);
-};
 
 const rowOf = (id: number) => db().selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst();
 

@@ -7,7 +7,7 @@ import { AppError } from '../../lib/errors';
 import { decodeCursor, encodeCursor } from '../../lib/products/cursor';
 import { productEtag } from '../../lib/products/present';
 import { archiveProduct, createProduct, getProduct, listProducts, updateProduct } from '../../lib/products/service';
-import { ledgerSum, makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
+import { ledgerSum, liveCounter, makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
 
 let wide: Kysely<DB>;
 
@@ -20,15 +20,6 @@ afterAll(async () => {
   await wide.destroy();
   await closeDb();
 });
-
-const liveCounter = async (): Promise<number> => {
-  const r = await db()
-    .selectFrom('counters')
-    .select('value')
-    .where('name', '=', 'live_products')
-    .executeTakeFirstOrThrow();
-  return Number(r.value);
-};
 
 const liveCount = async (): Promise<number> => {
   const r = await db()

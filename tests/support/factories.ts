@@ -71,3 +71,13 @@ export async function tableCounts(): Promise<Record<string, number>> {
   }
   return out;
 }
+
+/** The maintained `live_products` counter (its row must exist). */
+export async function liveCounter(): Promise<number> {
+  const r = await db()
+    .selectFrom('counters')
+    .select('value')
+    .where('name', '=', 'live_products')
+    .executeTakeFirstOrThrow();
+  return Number(r.value);
+}
