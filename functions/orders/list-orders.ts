@@ -1,3 +1,4 @@
+import { readDb } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
 import { pagingQuery } from '../../lib/http/schemas';
@@ -5,5 +6,5 @@ import { listOrders } from '../../lib/orders/service';
 
 /** GET /orders (admin): a page of orders, newest first. */
 export const handler = endpoint({ admin: true, query: pagingQuery }, async ({ query }) =>
-  json(200, await listOrders(query), { 'Cache-Control': 'no-store' }),
+  json(200, await listOrders(readDb(), query), { 'Cache-Control': 'no-store' }),
 );

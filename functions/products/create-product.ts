@@ -1,11 +1,12 @@
 import { db } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
+import { etagOf } from '../../lib/http/etag';
 import { json } from '../../lib/http/response';
-import { productEtag } from '../../lib/products/present';
+import { productVersion } from '../../lib/products/present';
 import { createProductBody } from '../../lib/products/schema';
 import { createProduct } from '../../lib/products/service';
 
 export const handler = endpoint({ admin: true, body: createProductBody }, async ({ body }) => {
   const product = await createProduct(db(), body);
-  return json(201, product, { Location: `/products/${product.id}`, ETag: productEtag(product) });
+  return json(201, product, { Location: `/products/${product.id}`, ETag: etagOf(productVersion(product)) });
 });

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { contentDigest } from '../digest';
+
+/** The HTTP form of a version: a strong ETag is the version in quotes. */
+export const etagOf = (version: string): string => `"${version}"`;
 
 /** A strong ETag over the exact bytes of a representation. */
 export function strongEtag(body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+  return etagOf(contentDigest(body));
 }
 
 const tags = (header: string): string[] =>
@@ -19,8 +22,14 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
   return list.some((t) => (t.startsWith('W/') ? t.slice(2) : t) === etag);
 }
 
-/** If-Match uses the strong comparison: a weak tag never matches. */
-export function ifMatchHits(header: string, etag: string): boolean {
+/**
+ * If-Match as the versions a client expects (RFC 9110 §13.1.1, strong comparison): `'*'` for any,
+ * else the versions inside the strong tags (weak or malformed tags match nothing), undefined
+ * without the header. The service compares the versions under its row lock.
+ */
+export function ifMatchVersions(header: string | undefined): '*' | string[] | undefined {
+  if (header === undefined) return undefined;
   const list = tags(header);
-  return list.includes('*') || list.includes(etag);
+  if (list.includes('*')) return '*';
+  return list.flatMap((t) => /^"([^"]*)"$/.exec(t)?.slice(1) ?? []);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PER_PAGE } from '../paging';
 
 /**
  * Shared request schemas. Query and path values arrive as strings, so integers are matched as
@@ -12,8 +13,6 @@ export const intString = (name: string, min: number, max: number) =>
     // The regex already guarantees a whole number, so only the range is checked (one error, not two).
     .pipe(z.number().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`));
 
-export const MAX_PER_PAGE = 100;
-export const DEFAULT_PER_PAGE = 10;
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 export const pagingQuery = z

@@ -1,5 +1,4 @@
 import type { Kysely, Transaction } from 'kysely';
-import { db as writerDb, readDb } from '../db/client';
 import { withTransaction } from '../db/transaction';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import {
@@ -12,8 +11,8 @@ import {
   UnknownProductError,
   ValidationError,
 } from '../errors';
-import { DEFAULT_PER_PAGE } from '../http/schemas';
 import { fromCents } from '../money';
+import { DEFAULT_PER_PAGE } from '../paging';
 import { recordMovements } from '../stock/ledger';
 import {
   claimKey,
@@ -47,14 +46,10 @@ export interface PlaceOrderInput {
 }
 
 export interface PlacedOrder {
-  statusCode: number;
   order: OrderView;
-  location: string;
-  /** True when this is the stored response of an earlier request with the same Idempotency-Key. */
+  /** True when this is the stored result of an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
-
-export const orderLocation = (id: string): string => `/orders/${id}`;
 
 export function toOrderView(order: OrderRow, lines: readonly OrderLineRow[]): OrderView {
   return {
@@ -79,12 +74,7 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
   if (stored.request_hash !== hash) throw new IdempotencyKeyReusedError();
   // Only completed rows are ever committed; a placeholder seen here would be a bug, not a replay.
   if (stored.status_code === 0 || stored.location === null) throw new IdempotencyKeyInUseError();
-  return {
-    statusCode: stored.status_code,
-    order: JSON.parse(stored.response_body) as OrderView,
-    location: stored.location,
-    replayed: true,
-  };
+  return { order: JSON.parse(stored.response_body) as OrderView, replayed: true };
 }
 
 /**
@@ -94,7 +84,7 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
  * the ledger movements and the stored response, and commit. Any rejection or failure rolls it all
  * back; deadlocks and lock-wait timeouts re-run it (withTransaction).
  */
-export async function placeOrder(input: PlaceOrderInput, database: Kysely<DB> = writerDb()): Promise<PlacedOrder> {
+export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): Promise<PlacedOrder> {
   const key = input.idempotencyKey;
   if (key === undefined) {
     return withTransaction(database, (trx) => createOrder(trx, input.products, undefined));
@@ -190,19 +180,22 @@ async function createOrder(
   );
 
   const view = toOrderView(order, lineRows);
-  const location = orderLocation(orderId);
+  // The stored row keeps the columns of the first response (a replay is that 201 again).
+  const location = `/orders/${orderId}`;
   if (idem) await completeKey(trx, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId });
-  return { statusCode: 201, order: view, location, replayed: false };
+  return { order: view, replayed: false };
 }
 
-/** One order with its lines; ids that cannot be order ids are simply not found. */
-export async function getOrder(id: string, database: Kysely<DB> = readDb()): Promise<OrderView> {
+/**
+ * One order with its lines; ids that cannot be order ids are simply not found. `database` may be a
+ * replica: a replica may not have an order its client just placed, so a miss there is asked again
+ * of `writer` (when given and different) before saying 404.
+ */
+export async function getOrder(database: Kysely<DB>, id: string, writer?: Kysely<DB>): Promise<OrderView> {
   if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
   let source = database;
   let order = await findOrder(source, id);
-  // A replica may not have an order its client just placed: ask the writer before saying 404.
-  const writer = writerDb();
-  if (!order && source !== writer) {
+  if (!order && writer !== undefined && source !== writer) {
     source = writer;
     order = await findOrder(source, id);
   }
@@ -216,7 +209,7 @@ export interface ListOrdersInput {
 }
 
 /** A page of orders, newest first, with all their lines fetched in one query. */
-export async function listOrders(input: ListOrdersInput, database: Kysely<DB> = readDb()): Promise<OrderListView> {
+export async function listOrders(database: Kysely<DB>, input: ListOrdersInput): Promise<OrderListView> {
   const page = input.page ?? 1;
   const perPage = input.per_page ?? DEFAULT_PER_PAGE;
   const [total, rows] = await Promise.all([
@@ -248,7 +241,7 @@ export async function listOrders(input: ListOrdersInput, database: Kysely<DB> = 
  * one CASE UPDATE, write 'cancel' movements, mark the order. Archived products get their units
  * back too, so that stock keeps equalling the ledger. Cancelling a cancelled order changes nothing.
  */
-export async function cancelOrder(id: string, database: Kysely<DB> = writerDb()): Promise<OrderView> {
+export async function cancelOrder(database: Kysely<DB>, id: string): Promise<OrderView> {
   if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
   return withTransaction(database, async (trx) => {
     const order = await lockOrder(trx, id);

@@ -1,6 +1,6 @@
 import { config } from '../config';
 import type { ProductRow } from '../db/types';
-import { strongEtag } from '../http/etag';
+import { contentDigest } from '../digest';
 import { fromCents } from '../money';
 import type { Product } from './schema';
 
@@ -21,11 +21,12 @@ export function toProduct(row: ProductRecord): Product {
 }
 
 /**
- * The strong ETag of a product's representation: the same bytes GET /products/{id} sends
- * (cacheableJson hashes JSON.stringify of the same object), so a client's ETag works in If-Match.
+ * The version of a product: a digest of its representation, so any change to what a client sees
+ * (stock taken by an order included) is a new version. Its HTTP form is the product's ETag, the
+ * same one GET /products/{id} sends (cacheableJson digests JSON.stringify of the same object).
  */
-export function productEtag(product: Product): string {
-  return strongEtag(JSON.stringify(product));
+export function productVersion(product: Product): string {
+  return contentDigest(JSON.stringify(product));
 }
 
 /** Cache-Control for public catalogue reads. */

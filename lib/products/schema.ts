@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_PER_PAGE, MAX_PER_PAGE, pagingQuery } from '../http/schemas';
+import { pagingQuery } from '../http/schemas';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../paging';
 import { hasAtMostTwoDecimals, MAX_PRICE } from '../money';
 import { type Cursor, decodeCursor } from './cursor';
 

@@ -2,12 +2,11 @@ import type { Kysely } from 'kysely';
 import { withTransaction } from '../db/transaction';
 import type { DB } from '../db/types';
 import { PreconditionFailedError, ProductNameTakenError, ProductNotFoundError } from '../errors';
-import { ifMatchHits } from '../http/etag';
-import { DEFAULT_PER_PAGE } from '../http/schemas';
 import { toCents } from '../money';
+import { DEFAULT_PER_PAGE } from '../paging';
 import { recordMovements } from '../stock/ledger';
 import { encodeCursor } from './cursor';
-import { type ProductRecord, productEtag, toProduct } from './present';
+import { type ProductRecord, productVersion, toProduct } from './present';
 import {
   addToLiveProductCount,
   archiveLiveProduct,
@@ -89,22 +88,28 @@ export async function listProducts(database: Kysely<DB>, query: ListProductsQuer
 }
 
 /**
- * Applies a partial update under a row lock. `ifMatch` (optional) must match the ETag of the
- * current representation, computed under that lock, or nothing is written (412). A stock change is
- * recorded as an `adjusted` movement of the signed difference.
+ * The versions (productVersion) an update expects the product to have: `'*'` for any live
+ * product. The HTTP layer makes it from If-Match.
+ */
+export type ExpectedVersion = '*' | readonly string[];
+
+/**
+ * Applies a partial update under a row lock. `expected` (optional) must contain the version of
+ * the current product, compared under that lock, or nothing is written (precondition_failed).
+ * A stock change is recorded as an `adjusted` movement of the signed difference.
  */
 export async function updateProduct(
   database: Kysely<DB>,
   id: number,
   patch: UpdateProductInput,
-  ifMatch?: string,
+  expected?: ExpectedVersion,
 ): Promise<Product> {
   const now = new Date();
   try {
     return await withTransaction(database, async (trx) => {
       const current = await lockLiveProduct(trx, id);
       if (!current) throw new ProductNotFoundError(id);
-      if (ifMatch !== undefined && !ifMatchHits(ifMatch, productEtag(toProduct(current)))) {
+      if (expected !== undefined && expected !== '*' && !expected.includes(productVersion(toProduct(current)))) {
         throw new PreconditionFailedError();
       }
       const next: ProductRecord = {

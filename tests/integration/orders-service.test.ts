@@ -57,13 +57,12 @@ describe('placeOrder', () => {
   it('writes the order, its lines (name and unit price snapshots) and one ledger movement per line', async () => {
     const a = await makeProduct({ priceCents: 333, stock: 10 });
     const b = await makeProduct({ priceCents: 5, stock: 10 });
-    const placed = await placeOrder({
+    const placed = await placeOrder(db(), {
       products: [
         { product_id: b.id, quantity: 3 },
         { product_id: a.id, quantity: 2 },
       ],
     });
-    expect(placed.statusCode).toBe(201);
     expect(placed.replayed).toBe(false);
     const id = placed.order.id;
     const order = await db().selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -110,13 +109,13 @@ describe('placeOrder', () => {
       .set({ price_cents: 99_999, name: `renamed ${randomUUID()}` })
       .where('id', '=', a.id)
       .execute();
-    expect(await getOrder(id)).toEqual(placed.order);
+    expect(await getOrder(db(), id)).toEqual(placed.order);
   });
 
   it('bumps updated_at of every product it takes stock from (stock is part of the product and its ETag)', async () => {
     const p = await makeProduct({ stock: 5 });
     await new Promise((r) => setTimeout(r, 5));
-    await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] });
+    await placeOrder(db(), { products: [{ product_id: p.id, quantity: 1 }] });
     const row = await db().selectFrom('products').select('updated_at').where('id', '=', p.id).executeTakeFirstOrThrow();
     expect(row.updated_at.getTime()).toBeGreaterThan(p.updated_at.getTime());
   });
@@ -125,15 +124,15 @@ describe('placeOrder', () => {
     const products = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
     const lines = products.map((p, i) => ({ product_id: p.id, quantity: (i % 5) + 1 }));
     const plain = counted();
-    await placeOrder({ products: lines }, plain.database);
+    await placeOrder(plain.database, { products: lines });
     // SELECT … FOR UPDATE, UPDATE … CASE, INSERT order, INSERT lines, INSERT movements.
     expect(plain.statements()).toBe(5);
     const withKey = counted();
     const products2 = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
-    await placeOrder(
-      { products: products2.map((p) => ({ product_id: p.id, quantity: 1 })), idempotencyKey: randomUUID() },
-      withKey.database,
-    );
+    await placeOrder(withKey.database, {
+      products: products2.map((p) => ({ product_id: p.id, quantity: 1 })),
+      idempotencyKey: randomUUID(),
+    });
     // + SELECT key (outside), INSERT key placeholder, UPDATE key with the response.
     expect(withKey.statements()).toBe(8);
     for (const [i, p] of products.entries()) expect(await stockOf(p.id)).toBe(5 - ((i % 5) + 1));
@@ -143,7 +142,7 @@ describe('placeOrder', () => {
     const archived = await makeProduct({ archived: true, stock: 9 });
     const empty = await makeProduct({ stock: 0 });
     const before = await tableCounts();
-    const err = await placeOrder({
+    const err = await placeOrder(db(), {
       products: [
         { product_id: empty.id, quantity: 1 },
         { product_id: archived.id, quantity: 1 },
@@ -161,7 +160,7 @@ describe('placeOrder', () => {
     const b = await makeProduct({ stock: 1 });
     const c = await makeProduct({ stock: 100 });
     const before = await tableCounts();
-    const err = await placeOrder({
+    const err = await placeOrder(db(), {
       products: [
         { product_id: c.id, quantity: 100 },
         { product_id: b.id, quantity: 2 },
@@ -179,9 +178,9 @@ describe('placeOrder', () => {
 
   it('takes the last unit exactly (stock may reach 0, never below)', async () => {
     const p = await makeProduct({ stock: 3 });
-    await placeOrder({ products: [{ product_id: p.id, quantity: 3 }] });
+    await placeOrder(db(), { products: [{ product_id: p.id, quantity: 3 }] });
     expect(await stockOf(p.id)).toBe(0);
-    await expect(placeOrder({ products: [{ product_id: p.id, quantity: 1 }] })).rejects.toBeInstanceOf(
+    await expect(placeOrder(db(), { products: [{ product_id: p.id, quantity: 1 }] })).rejects.toBeInstanceOf(
       InsufficientStockError,
     );
   });
@@ -197,16 +196,16 @@ describe('cancelOrder', () => {
   it('restores every line, writes positive cancel movements, and sets status and cancelled_at', async () => {
     const a = await makeProduct({ stock: 10 });
     const b = await makeProduct({ stock: 10 });
-    const placed = await placeOrder({
+    const placed = await placeOrder(db(), {
       products: [
         { product_id: a.id, quantity: 4 },
         { product_id: b.id, quantity: 6 },
       ],
     });
-    const cancelled = await cancelOrder(placed.order.id);
+    const cancelled = await cancelOrder(db(), placed.order.id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.cancelled_at).not.toBeNull();
-    expect(await getOrder(placed.order.id)).toEqual(cancelled);
+    expect(await getOrder(db(), placed.order.id)).toEqual(cancelled);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([10, 10]);
     expect([await ledgerSum(a.id), await ledgerSum(b.id)]).toEqual([10, 10]);
     expect(await movementsOf(placed.order.id)).toEqual(
@@ -219,19 +218,19 @@ describe('cancelOrder', () => {
 
   it('gives archived products their units back too, keeping stock equal to the ledger', async () => {
     const p = await makeProduct({ stock: 5 });
-    const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 2 }] });
+    const placed = await placeOrder(db(), { products: [{ product_id: p.id, quantity: 2 }] });
     await archiveProduct(db(), p.id);
-    await cancelOrder(placed.order.id);
+    await cancelOrder(db(), placed.order.id);
     expect(await stockOf(p.id)).toBe(5);
     expect(await ledgerSum(p.id)).toBe(5);
   });
 
   it('a second cancel changes nothing', async () => {
     const p = await makeProduct({ stock: 5 });
-    const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 2 }] });
-    const first = await cancelOrder(placed.order.id);
+    const placed = await placeOrder(db(), { products: [{ product_id: p.id, quantity: 2 }] });
+    const first = await cancelOrder(db(), placed.order.id);
     const before = await tableCounts();
-    expect(await cancelOrder(placed.order.id)).toEqual(first);
+    expect(await cancelOrder(db(), placed.order.id)).toEqual(first);
     expect(await tableCounts()).toEqual(before);
     expect(await stockOf(p.id)).toBe(5);
   });
@@ -242,8 +241,8 @@ describe('listOrders', () => {
     const p = await makeProduct({ stock: 50 });
     const mine = [];
     for (let i = 0; i < 4; i++)
-      mine.push((await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] })).order.id);
-    const page = await listOrders({ page: 1, per_page: 3 });
+      mine.push((await placeOrder(db(), { products: [{ product_id: p.id, quantity: 1 }] })).order.id);
+    const page = await listOrders(db(), { page: 1, per_page: 3 });
     const total = Number(
       (await db().selectFrom('orders').select(sql<number>`COUNT(*)`.as('n')).executeTakeFirstOrThrow()).n,
     );
@@ -425,10 +424,10 @@ describe('getOrder with a lagging replica', () => {
     const replica = createDb(withDatabase(server, name), { poolSize: 1 });
     try {
       const p = await makeProduct({ stock: 3 });
-      const placed = await placeOrder({ products: [{ product_id: p.id, quantity: 1 }] });
-      const got = await getOrder(placed.order.id, replica);
+      const placed = await placeOrder(db(), { products: [{ product_id: p.id, quantity: 1 }] });
+      const got = await getOrder(replica, placed.order.id, db());
       expect(got).toEqual(placed.order);
-      await expect(getOrder('ord_aaaaaaaaaaaaaaaaaaaaaaaaaa', replica)).rejects.toMatchObject({
+      await expect(getOrder(replica, 'ord_aaaaaaaaaaaaaaaaaaaaaaaaaa', db())).rejects.toMatchObject({
         code: 'order_not_found',
       });
     } finally {

@@ -5,7 +5,7 @@ import { closeDb, createDb, db } from '../../lib/db/client';
 import type { DB } from '../../lib/db/types';
 import { AppError } from '../../lib/errors';
 import { decodeCursor, encodeCursor } from '../../lib/products/cursor';
-import { productEtag } from '../../lib/products/present';
+import { productVersion } from '../../lib/products/present';
 import { archiveProduct, createProduct, getProduct, listProducts, updateProduct } from '../../lib/products/service';
 import { ledgerSum, liveCounter, makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
 
@@ -266,31 +266,31 @@ describe('updateProduct', () => {
     expect(await snapshot(b.id)).toEqual(before);
   });
 
-  it('applies with a matching If-Match, or with *', async () => {
+  it('applies when the expected versions hold the current one, or with *', async () => {
     const row = await makeProduct();
-    const etag = productEtag(await getProduct(db(), row.id));
-    const p = await updateProduct(db(), row.id, { stock: 1 }, etag);
+    const version = productVersion(await getProduct(db(), row.id));
+    const p = await updateProduct(db(), row.id, { stock: 1 }, [version]);
     expect(p.stock).toBe(1);
     await expect(updateProduct(db(), row.id, { stock: 2 }, '*')).resolves.toMatchObject({ stock: 2 });
     await expect(
-      updateProduct(db(), row.id, { stock: 3 }, `"nope", ${productEtag(await getProduct(db(), row.id))}`),
+      updateProduct(db(), row.id, { stock: 3 }, ['nope', productVersion(await getProduct(db(), row.id))]),
     ).resolves.toMatchObject({
       stock: 3,
     });
   });
 
-  it('answers precondition_failed for a stale or weak If-Match and writes nothing', async () => {
+  it('answers precondition_failed for a stale version (or none) and writes nothing', async () => {
     const row = await makeProduct({ stock: 5 });
-    const stale = productEtag(await getProduct(db(), row.id));
+    const stale = productVersion(await getProduct(db(), row.id));
     await updateProduct(db(), row.id, { description: 'changed since' });
     const before = await snapshot(row.id);
-    expect(await codeOf(updateProduct(db(), row.id, { stock: 1 }, stale))).toBe('precondition_failed');
-    const current = productEtag(await getProduct(db(), row.id));
-    expect(await codeOf(updateProduct(db(), row.id, { stock: 1 }, `W/${current}`))).toBe('precondition_failed');
+    expect(await codeOf(updateProduct(db(), row.id, { stock: 1 }, [stale]))).toBe('precondition_failed');
+    // A weak If-Match tag leaves no version to expect: nothing matches.
+    expect(await codeOf(updateProduct(db(), row.id, { stock: 1 }, []))).toBe('precondition_failed');
     expect(await snapshot(row.id)).toEqual(before);
   });
 
-  it('answers product_not_found for missing and archived products, even with If-Match *', async () => {
+  it('answers product_not_found for missing and archived products, even expecting any version (*)', async () => {
     const archived = await makeProduct({ archived: true });
     const before = await snapshot(archived.id);
     expect(await codeOf(updateProduct(db(), archived.id, { stock: 1 }, '*'))).toBe('product_not_found');
@@ -298,11 +298,11 @@ describe('updateProduct', () => {
     expect(await snapshot(archived.id)).toEqual(before);
   });
 
-  it('race: parallel updates with one If-Match let exactly one through', async () => {
+  it('race: parallel updates expecting one version let exactly one through', async () => {
     const row = await makeProduct({ stock: 100 });
-    const etag = productEtag(await getProduct(db(), row.id));
+    const version = productVersion(await getProduct(db(), row.id));
     const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => updateProduct(wide, row.id, { stock: 200 + i }, etag)),
+      Array.from({ length: 10 }, (_, i) => updateProduct(wide, row.id, { stock: 200 + i }, [version])),
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const failed = results.filter(

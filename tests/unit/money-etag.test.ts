@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ifMatchHits, ifNoneMatchHits, strongEtag } from '../../lib/http/etag';
+import { etagOf, ifMatchVersions, ifNoneMatchHits, strongEtag } from '../../lib/http/etag';
 import { fromCents, hasAtMostTwoDecimals, toCents } from '../../lib/money';
 
 describe('money', () => {
@@ -44,10 +44,14 @@ describe('ETags', () => {
     expect(ifNoneMatchHits(undefined, e)).toBe(false);
   });
 
-  it('If-Match uses strong comparison', () => {
-    const e = strongEtag('x');
-    expect(ifMatchHits(e, e)).toBe(true);
-    expect(ifMatchHits(`W/${e}`, e)).toBe(false);
-    expect(ifMatchHits('*', e)).toBe(true);
+  it('If-Match becomes the expected versions, with strong comparison', () => {
+    expect(etagOf('v1')).toBe('"v1"');
+    expect(ifMatchVersions('"v1"')).toEqual(['v1']);
+    expect(ifMatchVersions('"nope", "v1"')).toEqual(['nope', 'v1']);
+    // A weak or malformed tag expects no version, so it never matches.
+    expect(ifMatchVersions('W/"v1"')).toEqual([]);
+    expect(ifMatchVersions('v1')).toEqual([]);
+    expect(ifMatchVersions('"a", *')).toBe('*');
+    expect(ifMatchVersions(undefined)).toBeUndefined();
   });
 });
