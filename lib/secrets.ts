@@ -1,4 +1,5 @@
 import { config, parseAdminApiKeys } from './config';
+import type { DbCredentials } from './db/pool';
 
 /**
  * Secrets from AWS Secrets Manager, fetched at run time and cached in memory (Powertools Parameters)
@@ -6,11 +7,6 @@ import { config, parseAdminApiKeys } from './config';
  * does not call Secrets Manager per request. Nothing here runs unless an ARN is configured: the
  * AWS SDK is imported on first use only, so dev, tests and module initialisation never load it.
  */
-
-export interface DbCredentials {
-  user: string;
-  password: string;
-}
 
 export class SecretError extends Error {
   override name = 'SecretError';

@@ -1,0 +1,109 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult, MysqlStream, MysqlStreamOptions } from 'kysely';
+import type { PoolConnection } from 'mysql2';
+import type { ConnectionSource } from './pool';
+
+/**
+ * Deadlines on database work, so that a database that stops answering (hung server, failover, a
+ * path that drops packets) gives 503 database_unavailable instead of a request that waits until
+ * the Lambda is killed. TCP keepalive does not notice a live host whose server is stuck.
+ *
+ * Two limits, the smaller wins:
+ * - every statement has its own deadline (DB_STATEMENT_TIMEOUT_MS);
+ * - a request may carry a budget (`withDatabaseBudget`, set by the HTTP handler from the Lambda's
+ *   remaining time): waiting for a connection and each statement get only what is left of it, so
+ *   however many lookups, connects or retries a request makes, it answers before its timeout.
+ *
+ * A statement that outlives its deadline destroys its connection: the pool must never hand out a
+ * connection with a reply still owed on it.
+ */
+
+/** mysql2's error code for a statement that outlived its `timeout` (mapped to 503 with the others). */
+const STATEMENT_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
+/** The code given when the request's budget ends while it waits for a connection. */
+const CONNECT_TIMEOUT = 'ETIMEDOUT';
+
+const budget = new AsyncLocalStorage<number>();
+
+/** Runs `fn` with database work bounded to end by `deadlineAt` (epoch ms). */
+export function withDatabaseBudget<T>(deadlineAt: number, fn: () => T): T {
+  return budget.run(deadlineAt, fn);
+}
+
+/** Milliseconds left of the current request's budget; undefined outside one (scripts, migrations). */
+export function remainingBudgetMs(): number | undefined {
+  const at = budget.getStore();
+  return at === undefined ? undefined : at - Date.now();
+}
+
+const outOfBudget = (code: string, what: string): Error =>
+  Object.assign(new Error(`database budget of the request spent before ${what}`), { code });
+
+/** The deadline of a statement starting now: undefined for none, ≤ 0 when the budget is spent. */
+function statementDeadline(statementTimeoutMs: number): number | undefined {
+  const left = remainingBudgetMs();
+  const own = statementTimeoutMs > 0 ? statementTimeoutMs : undefined;
+  if (left === undefined) return own;
+  return own === undefined ? left : Math.min(own, left);
+}
+
+type Streamable = { stream: <T>(options: MysqlStreamOptions) => MysqlStream<T> };
+
+/** `source` with deadlines on each statement and on the wait for a connection. */
+export function withStatementDeadlines(source: ConnectionSource, statementTimeoutMs: number): MysqlPool {
+  const wrapped = new WeakMap<PoolConnection, MysqlPoolConnection>();
+  const wrap = (conn: PoolConnection): MysqlPoolConnection => {
+    const existing = wrapped.get(conn);
+    if (existing) return existing;
+    function query(sql: string, values: unknown[]): Streamable;
+    function query(sql: string, values: unknown[], callback: (error: unknown, result: MysqlQueryResult) => void): void;
+    function query(sql: string, values: unknown[], callback?: (error: unknown, result: MysqlQueryResult) => void) {
+      const timeout = statementDeadline(statementTimeoutMs);
+      // mysql2's Readable is the async-iterable stream Kysely asks for.
+      if (!callback) {
+        const streamTimeout = timeout === undefined ? undefined : Math.max(1, timeout);
+        return conn.query({ sql, values, timeout: streamTimeout }) as unknown as Streamable;
+      }
+      if (timeout !== undefined && timeout <= 0) {
+        callback(outOfBudget(STATEMENT_TIMEOUT, 'a statement'), undefined as unknown as MysqlQueryResult);
+        return;
+      }
+      conn.query({ sql, values, timeout }, (error, result) => {
+        if ((error as { code?: unknown } | null)?.code === STATEMENT_TIMEOUT) conn.destroy();
+        callback(error, result as MysqlQueryResult);
+      });
+    }
+    const connection: MysqlPoolConnection = { query, release: () => conn.release() };
+    wrapped.set(conn, connection);
+    return connection;
+  };
+  const none = undefined as unknown as MysqlPoolConnection;
+  return {
+    getConnection(callback) {
+      const left = remainingBudgetMs();
+      if (left === undefined) {
+        source.getConnection((error, conn) => (error ? callback(error, none) : callback(null, wrap(conn))));
+        return;
+      }
+      if (left <= 0) return callback(outOfBudget(CONNECT_TIMEOUT, 'a connection'), none);
+      // The pool's connect timeout is fixed; the request may have less left. A connection that
+      // arrives after the request gave up goes straight back to the pool.
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        callback(outOfBudget(CONNECT_TIMEOUT, 'a connection'), none);
+      }, left);
+      source.getConnection((error, conn) => {
+        if (settled) {
+          if (!error) conn.release();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        if (error) callback(error, none);
+        else callback(null, wrap(conn));
+      });
+    },
+    end: (callback) => source.end(callback),
+  };
+}
