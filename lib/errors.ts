@@ -1,31 +1,31 @@
 /**
- * Domain errors are values with a stable `code`. The catalogue below is the one source for the
- * HTTP status and title of each code (used by the problem+json mapper, the OpenAPI document and
- * the README's error table).
+ * Domain errors are values with a stable `code` and the data that explains them; they know
+ * nothing of HTTP. The HTTP layer maps each code to a status, title and headers in one table
+ * (HTTP_ERRORS in lib/http/problem.ts), which the problem+json mapper, the OpenAPI document and
+ * the error table in the docs all read.
  */
-// biome-ignore format: one line per code reads as a table
-export const ERROR_CATALOG = {
-  validation_failed: { status: 400, title: 'Validation failed', when: 'A body, query or path parameter is invalid; `errors` lists every problem.' },
-  malformed_json: { status: 400, title: 'Malformed JSON', when: 'The request body is not valid JSON.' },
-  unauthorized: { status: 401, title: 'Unauthorized', when: 'Admin endpoint without a valid `Authorization: Bearer <key>`.' },
-  route_not_found: { status: 404, title: 'Route not found', when: 'No endpoint at this path.' },
-  product_not_found: { status: 404, title: 'Product not found', when: 'The product does not exist or is archived.' },
-  order_not_found: { status: 404, title: 'Order not found', when: 'No order with this id.' },
-  method_not_allowed: { status: 405, title: 'Method not allowed', when: 'The path exists but not with this method; `Allow` lists the methods.' },
-  product_name_taken: { status: 409, title: 'Product name taken', when: 'A live product already has this name.' },
-  insufficient_stock: { status: 409, title: 'Insufficient stock', when: 'One or more lines ask for more than is in stock; `errors` lists every short line.' },
-  idempotency_key_in_use: { status: 409, title: 'Idempotency key in use', when: 'A request with this Idempotency-Key is still being processed; retry after `Retry-After`.' },
-  precondition_failed: { status: 412, title: 'Precondition failed', when: '`If-Match` does not match the current product.' },
-  payload_too_large: { status: 413, title: 'Payload too large', when: 'The body is over 64 KiB.' },
-  unsupported_media_type: { status: 415, title: 'Unsupported media type', when: 'The body is not `application/json`.' },
-  unknown_product: { status: 422, title: 'Unknown product', when: 'The order names products that do not exist or are archived; `errors` lists each.' },
-  idempotency_key_reused: { status: 422, title: 'Idempotency key reused', when: 'The Idempotency-Key was used before with a different body.' },
-  internal_error: { status: 500, title: 'Internal server error', when: 'An unexpected failure; nothing internal is shown.' },
-  busy: { status: 503, title: 'Service busy', when: 'Lock contention persisted after retries; retry after `Retry-After`.' },
-  database_unavailable: { status: 503, title: 'Database unavailable', when: 'The database could not be reached; retry after `Retry-After`.' },
-} as const satisfies Record<string, { status: number; title: string; when: string }>;
+export const ERROR_CODES = [
+  'validation_failed',
+  'malformed_json',
+  'unauthorized',
+  'route_not_found',
+  'product_not_found',
+  'order_not_found',
+  'method_not_allowed',
+  'product_name_taken',
+  'insufficient_stock',
+  'idempotency_key_in_use',
+  'precondition_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unknown_product',
+  'idempotency_key_reused',
+  'internal_error',
+  'busy',
+  'database_unavailable',
+] as const;
 
-export type ErrorCode = keyof typeof ERROR_CATALOG;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface FieldError {
   path: string;
@@ -33,28 +33,24 @@ export interface FieldError {
 }
 
 export interface AppErrorOptions {
-  /** Extra problem members listed under `errors`. */
+  /** Every individual problem (field errors, short lines, unknown ids); problem+json lists them under `errors`. */
   errors?: readonly object[];
-  /** Extra response headers (Retry-After, WWW-Authenticate, Allow …). */
-  headers?: Record<string, string>;
+  /** Seconds after which a retry may succeed (busy, database unavailable, a key still in use). */
+  retryAfterS?: number;
   cause?: unknown;
 }
 
 export class AppError extends Error {
   readonly code: ErrorCode;
-  readonly status: number;
-  readonly title: string;
   readonly errors: readonly object[] | undefined;
-  readonly headers: Record<string, string>;
+  readonly retryAfterS: number | undefined;
 
   constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = ERROR_CATALOG[code].status;
-    this.title = ERROR_CATALOG[code].title;
     this.errors = options.errors;
-    this.headers = options.headers ?? {};
+    this.retryAfterS = options.retryAfterS;
   }
 }
 
@@ -85,9 +81,7 @@ export class PayloadTooLargeError extends AppError {
 
 export class UnauthorizedError extends AppError {
   constructor() {
-    super('unauthorized', 'A valid admin key is required: Authorization: Bearer <key>', {
-      headers: { 'WWW-Authenticate': 'Bearer realm="shop-api"' },
-    });
+    super('unauthorized', 'A valid admin key is required: Authorization: Bearer <key>');
   }
 }
 
@@ -98,8 +92,13 @@ export class RouteNotFoundError extends AppError {
 }
 
 export class MethodNotAllowedError extends AppError {
-  constructor(method: string, path: string, allowed: readonly string[]) {
-    super('method_not_allowed', `${method} is not allowed on ${path}`, { headers: { Allow: allowed.join(', ') } });
+  constructor(
+    method: string,
+    path: string,
+    /** The methods the path does serve. */
+    readonly allowed: readonly string[],
+  ) {
+    super('method_not_allowed', `${method} is not allowed on ${path}`);
   }
 }
 
@@ -157,23 +156,18 @@ export class IdempotencyKeyReusedError extends AppError {
 
 export class IdempotencyKeyInUseError extends AppError {
   constructor(retryAfterS = 1) {
-    super('idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress', {
-      headers: { 'Retry-After': String(retryAfterS) },
-    });
+    super('idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress', { retryAfterS });
   }
 }
 
 export class BusyError extends AppError {
   constructor(cause?: unknown, retryAfterS = 1) {
-    super('busy', 'The service is busy; retry shortly', { headers: { 'Retry-After': String(retryAfterS) }, cause });
+    super('busy', 'The service is busy; retry shortly', { retryAfterS, cause });
   }
 }
 
 export class DatabaseUnavailableError extends AppError {
   constructor(cause?: unknown, retryAfterS = 2) {
-    super('database_unavailable', 'The database is unavailable; retry shortly', {
-      headers: { 'Retry-After': String(retryAfterS) },
-      cause,
-    });
+    super('database_unavailable', 'The database is unavailable; retry shortly', { retryAfterS, cause });
   }
 }

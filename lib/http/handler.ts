@@ -8,7 +8,7 @@ import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
 import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
-import { PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
+import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
 import type { HttpResult } from './response';
 import { parseAll } from './validation';
 
@@ -53,9 +53,10 @@ const httpBoundary = (): Middleware => {
       const error = toAppError(request.error);
       request.error = error; // outer middlewares (logging, metrics) see the mapped error and its code
       const requestId = requestIdOf(request.context);
+      const { status, headers } = httpStatusOf(error);
       request.response = {
-        statusCode: error.status,
-        headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers, 'X-Request-Id': requestId },
+        statusCode: status,
+        headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers, 'X-Request-Id': requestId },
         body: JSON.stringify(problemOf(error, requestId)),
       };
     },

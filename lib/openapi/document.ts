@@ -8,8 +8,8 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import { version } from '../../package.json';
-import { ERROR_CATALOG, type ErrorCode } from '../errors';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem';
+import { ERROR_CODES, type ErrorCode } from '../errors';
+import { httpErrorOf, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { JSON_CONTENT_TYPE } from '../http/response';
 import { ROUTES, type Route } from '../http/routes';
 import { errorTableMarkdown } from './error-table';
@@ -29,6 +29,11 @@ function headerParams(...schemas: Array<z.ZodObject | undefined>): z.ZodObject |
   return z.object(Object.fromEntries(entries.map(([k, v]) => [canonicalHeader(k), v])));
 }
 
+function responseHeaderName(name: string): ResponseHeader {
+  if (!(name in RESPONSE_HEADERS)) throw new Error(`lib/openapi/operations.ts does not describe the header ${name}`);
+  return name as ResponseHeader;
+}
+
 function responseHeaders(names: readonly ResponseHeader[]): z.ZodObject {
   const all: ResponseHeader[] = ['X-Request-Id', ...names];
   return z.object(Object.fromEntries(all.map((n) => [n, RESPONSE_HEADERS[n]])));
@@ -46,30 +51,28 @@ export function errorCodesOf(route: Route, op: OperationDoc): ErrorCode[] {
   for (const c of op.errors) codes.add(c);
   codes.add('internal_error');
   if (op.usesDatabase !== false) codes.add('database_unavailable');
-  return Object.keys(ERROR_CATALOG).filter((c): c is ErrorCode => codes.has(c as ErrorCode));
+  return ERROR_CODES.filter((c) => codes.has(c));
 }
 
 function errorResponses(codes: ErrorCode[]): Record<string, ZodOpenApiResponseObject> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
-    const status = ERROR_CATALOG[code].status;
+    const status = httpErrorOf(code).status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const out: Record<string, ZodOpenApiResponseObject> = {};
   for (const [status, list] of byStatus) {
-    const headers: ResponseHeader[] = [];
-    if (list.some((c) => ['busy', 'database_unavailable', 'idempotency_key_in_use'].includes(c))) {
-      headers.push('Retry-After');
-    }
-    if (list.includes('unauthorized')) headers.push('WWW-Authenticate');
+    const headers = [...new Set(list.flatMap((c) => Object.keys(httpErrorOf(c).headers ?? {})))].map(
+      responseHeaderName,
+    );
     out[String(status)] = {
-      description: list.map((c) => `\`${c}\`: ${ERROR_CATALOG[c].when}`).join('\n\n'),
+      description: list.map((c) => `\`${c}\`: ${httpErrorOf(c).when}`).join('\n\n'),
       headers: responseHeaders(headers),
       content: {
         [PROBLEM_CONTENT_TYPE]: {
           schema: problem,
           examples: Object.fromEntries(
-            list.map((c) => [c, { summary: ERROR_CATALOG[c].title, value: problemExample(c) }]),
+            list.map((c) => [c, { summary: httpErrorOf(c).title, value: problemExample(c) }]),
           ),
         },
       },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ERROR_CATALOG, type ErrorCode } from '../errors';
-import { PROBLEM_TYPE_BASE } from '../http/problem';
+import { ERROR_CODES, type ErrorCode } from '../errors';
+import { httpErrorOf, PROBLEM_TYPE_BASE } from '../http/problem';
 
 /**
- * The RFC 9457 problem document every error response carries, described from ERROR_CATALOG (the
- * source the problem+json mapper uses), so a new code shows up here without anyone editing this file.
+ * The RFC 9457 problem document every error response carries, described from the error codes and
+ * HTTP_ERRORS (the table the problem+json mapper uses), so a new code shows up here without anyone
+ * editing this file.
  */
-export const ERROR_CODES = Object.keys(ERROR_CATALOG) as [ErrorCode, ...ErrorCode[]];
 
 const fieldError = z
   .object({
@@ -52,7 +52,7 @@ const EXAMPLE_ERRORS: Partial<Record<ErrorCode, readonly object[]>> = {
 
 /** A realistic problem body for `code`, for the document's examples. */
 export function problemExample(code: ErrorCode): z.output<typeof problem> {
-  const entry = ERROR_CATALOG[code];
+  const entry = httpErrorOf(code);
   const errors = EXAMPLE_ERRORS[code];
   return {
     type: PROBLEM_TYPE_BASE + code.replaceAll('_', '-'),

@@ -154,7 +154,7 @@ describe('database credentials from Secrets Manager', () => {
     failing = true;
     const err = await whoAmI().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatabaseUnavailableError);
-    expect((err as DatabaseUnavailableError).status).toBe(503);
+    expect((err as DatabaseUnavailableError).code).toBe('database_unavailable');
 
     failing = false;
     expect(await whoAmI()).toMatch(new RegExp(`^${user}@`));

@@ -5,7 +5,7 @@ import { errorTableMarkdown } from '../../lib/openapi/error-table';
 
 /**
  * The error table in the README (and in docs/notes/ops.md) is the output of
- * `npm run error-table`, generated from ERROR_CATALOG like the OpenAPI document: it cannot drift.
+ * `npm run error-table`, generated from HTTP_ERRORS (lib/http/problem.ts) like the OpenAPI document: it cannot drift.
  */
 const root = join(__dirname, '..', '..');
 const START = '<!-- error-table:start -->';

@@ -52,6 +52,14 @@ describe('code health rules', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps HTTP out of the domain: only lib/http, lib/openapi and request schemas import lib/http', () => {
+    const offenders = sourceFiles(join(root, 'lib'))
+      .map((path) => relative(root, path).split('\\').join('/'))
+      .filter((path) => !/^lib\/(http|openapi)\//.test(path) && !/\/schema\.ts$/.test(path))
+      .filter((path) => /from '[./]*\/http\//.test(readFileSync(join(root, path), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   it('makes Biome reject process.env outside lib/config.ts and any `any` in lib/ and functions/', () => {
     const diagnostics = lintProbe({
       'lib/config.ts': 'export const level = process.env.LOG_LEVEL;\n',
