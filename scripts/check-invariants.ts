@@ -1,5 +1,5 @@
 /**
- * npm run check-invariants: verifies the data invariants (lib/invariants.ts) of a database and
+ * npm run check-invariants: verifies the data invariants (scripts/lib/invariants.ts) of a database and
  * exits 1 naming every violation, 0 with a one-line summary when all hold, 2 if it cannot check.
  *
  * Database: DATABASE_URL, else the `shop` database of the dev server (see scripts/lib/mysql-server.ts;
@@ -7,7 +7,7 @@
  */
 import { config } from '../lib/config';
 import { createDb } from '../lib/db/client';
-import { checkInvariants, formatViolation } from '../lib/invariants';
+import { checkInvariants, formatViolation } from './lib/invariants';
 import { redactUrl, resolveServer, withDatabase } from './lib/mysql-server';
 
 async function databaseUrl(): Promise<string> {

@@ -1,5 +1,5 @@
-// Prints the error code table (Markdown) generated from HTTP_ERRORS (lib/http/problem.ts), for the README:
-//   npx tsx scripts/error-table.ts
+// Prints the error code table (Markdown) generated from HTTP_ERRORS (lib/http/problem.ts); docs/api.md
+// holds the same table, kept equal by `npm run docs`.
 import { errorTableMarkdown } from '../lib/openapi/error-table';
 
 console.log(errorTableMarkdown());

@@ -246,17 +246,17 @@ describe('system routes over HTTP', () => {
   });
 });
 
-/** The README's curl tour, run verbatim (only the base URL swapped). */
-function readmeTour(): string {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const m = /<!-- tour:start -->\s*```bash\n([\s\S]*?)```\s*<!-- tour:end -->/.exec(readme);
-  if (!m?.[1]) throw new Error('README.md has no tour block between <!-- tour:start --> and <!-- tour:end -->');
+/** The curl tour of docs/api.md, run verbatim (only the base URL swapped). */
+function docsTour(): string {
+  const page = readFileSync(join(__dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+  const m = /<!-- tour:start -->\s*```bash\n([\s\S]*?)```\s*<!-- tour:end -->/.exec(page);
+  if (!m?.[1]) throw new Error('docs/api.md has no tour block between <!-- tour:start --> and <!-- tour:end -->');
   return m[1];
 }
 
-describe('README curl tour', () => {
-  it('runs as written and every request gets the status the README says', async () => {
-    const script = readmeTour();
+describe('docs/api.md curl tour', () => {
+  it('runs as written and every request gets the status the page says', async () => {
+    const script = docsTour();
     expect(script).toContain('B=http://localhost:5002\n');
     const { stdout } = await promisify(execFile)(
       'bash',

@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { createDb } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
 import type { DB } from '../../lib/db/types';
-import { checkInvariants, type InvariantName } from '../../lib/invariants';
+import { checkInvariants, type InvariantName } from '../../scripts/lib/invariants';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
 
 /*

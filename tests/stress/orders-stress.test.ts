@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cancelOrder } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { db } from '../../lib/db/client';
-import { checkInvariants, formatViolation } from '../../lib/invariants';
+import { checkInvariants, formatViolation } from '../../scripts/lib/invariants';
 import { invoke, type Reply } from '../support/events';
 import { ledgerSum, makeProduct } from '../support/factories';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from './db/types';
+import type { DB } from '../../lib/db/types';
 
 /**
  * The data invariants the service promises, checked with set-based SQL (one GROUP BY per rule,
