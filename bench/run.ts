@@ -34,11 +34,23 @@ import type { OrderProducts } from './lib/workload';
 import { LIST_PRODUCTS, runCatalogue } from './scenarios/catalogue';
 import { runColdStart } from './scenarios/cold-start';
 import { HTTP_CONNECTIONS, runHttp } from './scenarios/http';
+import { type LatencyProxy, startLatencyProxy } from './lib/latency-proxy';
+import { useDatabase } from './lib/handlers';
+import { runHotCurve } from './scenarios/hot-curve';
+import { measureLockRoundTrips } from './scenarios/lock-round-trips';
 import { CREATE_ORDER, handlerPlacer } from './scenarios/order-handler';
 import { runOrderSizes } from './scenarios/order-size';
-import { type Placer, rawPlacer, runOrderPairs, setupOrderProducts } from './scenarios/orders';
+import {
+  ensureLockLastSchema,
+  type Network,
+  type Placer,
+  type PlacerSet,
+  rawPlacer,
+  runOrderPairs,
+  setupOrderProducts,
+} from './scenarios/orders';
 
-export const GROUPS = ['orders', 'size', 'catalogue', 'http', 'cold'] as const;
+export const GROUPS = ['orders', 'size', 'curve', 'catalogue', 'http', 'cold'] as const;
 
 export function parseSettings(argv: string[]): Settings & { help: boolean } {
   const { values } = parseArgs({
@@ -48,6 +60,8 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
       only: { type: 'string' },
       concurrency: { type: 'string', default: '32' },
       keep: { type: 'boolean', default: false },
+      'latency-ms': { type: 'string', default: '1' },
+      curve: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -67,6 +81,8 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
       if (!(GROUPS as readonly string[]).includes(g))
         throw new Error(`--only: unknown group ${g} (${GROUPS.join(', ')})`);
   }
+  const latencyMs = Number(values['latency-ms']);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 50) throw new Error('--latency-ms must be 0–50');
   const quick = values.quick === true;
   return {
     help: values.help === true,
@@ -82,16 +98,20 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
     catalogueName: CATALOGUE_DB,
     keep: values.keep === true,
     only,
+    latencyMs,
+    // The hot-capacity curve: in the full run, or with --curve (or --only=curve).
+    curve: values.curve === true || !quick,
   };
 }
 
-const wants = (s: Settings, group: (typeof GROUPS)[number]) => s.only === undefined || s.only.has(group);
+const wants = (s: Settings, group: (typeof GROUPS)[number]) =>
+  group === 'curve' ? (s.only === undefined ? s.curve : s.only.has(group)) : s.only === undefined || s.only.has(group);
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [--only=orders,size,catalogue,http,cold] [--concurrency=32] [--keep]',
+      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--curve] [--concurrency=32] [--keep]',
     );
     return;
   }
@@ -139,22 +159,76 @@ async function main(): Promise<void> {
     // The handlers' log and metric lines are produced as in Lambda, but not written to the terminal.
     const stdout = discardStdout();
     cleanups.push(async () => stdout.restore());
-    const raw = rawPlacer(run.url, settings.concurrency);
-    cleanups.push(() => raw.close());
-    let handler: Placer | undefined;
     if (!hasOrders) log(`${CREATE_ORDER} not found: order handler scenarios skipped`);
-    const orderHandler = async () => {
-      if (hasOrders) handler ??= await handlerPlacer(ctx, settings.concurrency);
-      return handler;
+    const handler: Placer | undefined = hasOrders ? handlerPlacer(ctx) : undefined;
+    if (handler) cleanups.push(() => handler.close());
+    // The handler uses the app's one pool: point it at the network a load runs on, as large as the raw pools.
+    let handlerUrl: string | undefined;
+    const placersFor = async (network: Network): Promise<Placer[]> => {
+      const naive = rawPlacer(network.url, settings.concurrency, 'naive');
+      const best = rawPlacer(network.url, settings.concurrency, 'lock-last');
+      if (handler && handlerUrl !== network.url) {
+        await useDatabase(network.url, settings.concurrency);
+        handlerUrl = network.url;
+      }
+      return handler ? [naive, best, handler] : [naive, best];
+    };
+    // Every order scenario runs on loopback and through the latency proxy, in the same run.
+    let proxy: LatencyProxy | undefined;
+    const networks = async (): Promise<Network[]> => {
+      const loopback: Network = { label: 'loopback', suffix: '', url: run.url, oneWayMs: 0 };
+      if (settings.latencyMs <= 0) return [loopback];
+      if (!proxy) {
+        proxy = await startLatencyProxy(run.url, settings.latencyMs);
+        const p = proxy;
+        cleanups.push(async () => {
+          ctx.details.latency_proxy = { one_way_ms: p.oneWayMs, ...(await p.stats()) };
+          await p.close();
+        });
+      }
+      const through = `${settings.latencyMs} ms one way`;
+      return [loopback, { label: through, suffix: '_latency', url: proxy.url(run.url), oneWayMs: settings.latencyMs }];
+    };
+    const withPlacers = async (network: Network, fn: (set: PlacerSet) => Promise<void>) => {
+      const placers = await placersFor(network);
+      try {
+        await fn({ network, placers });
+      } finally {
+        for (const p of placers) if (p !== handler) await p.close();
+      }
+    };
+    let schemaChecked = false;
+    const lockLastSchema = async () => {
+      if (schemaChecked) return;
+      schemaChecked = true;
+      ctx.details.order_lines_product_fk = await ensureLockLastSchema(ctx.runUrl, log);
     };
 
     await group('orders', async () => {
-      const h = await orderHandler();
-      await runOrderPairs(ctx, await orderProducts(), h ? [raw, h] : [raw]);
+      await lockLastSchema();
+      const products = await orderProducts();
+      for (const network of await networks()) {
+        await withPlacers(network, async (set) => {
+          await runOrderPairs(ctx, products, set);
+          const [naive, best, h] = set.placers;
+          if (network.suffix === '' && h && naive && best)
+            ctx.details.lock_round_trips = await measureLockRoundTrips(
+              ctx,
+              [{ productId: products.hotId, quantity: 1 }],
+              { handler: h, raw: best, rawNaive: naive },
+            );
+        });
+      }
     });
     await group('size', async () => {
-      const h = await orderHandler();
-      if (h) await runOrderSizes(ctx, await orderProducts(), h, raw);
+      await lockLastSchema();
+      const products = await orderProducts();
+      for (const network of await networks()) await withPlacers(network, (set) => runOrderSizes(ctx, products, set));
+    });
+    await group('curve', async () => {
+      await lockLastSchema();
+      log('hot-product capacity curve');
+      ctx.details.hot_curve = await runHotCurve(ctx, await orderProducts(), placersFor);
     });
     await group('catalogue', async () => {
       if (!hasList) {

@@ -1,5 +1,7 @@
 /** The results: latest.json in the issue's exact shape, a details file, and the printed tables. */
 import type { ColdStartResult } from '../scenarios/cold-start';
+import type { HotCurve } from '../scenarios/hot-curve';
+import type { LockRoundTrips } from '../scenarios/lock-round-trips';
 import type { BenchContext, ScenarioRow } from './context';
 import { round2 } from './machine';
 import { renderTable } from './table';
@@ -14,7 +16,15 @@ export interface Latest {
     list_1m_vs_1k: number | null;
     deep_cursor_vs_page1: number | null;
     order_100_lines_vs_1: number | null;
+    raw_order_100_lines_vs_1: number | null;
+    order_hot_latency_vs_naive: number | null;
+    order_hot_latency_vs_best_raw: number | null;
+    order_cpu_vs_raw: number | null;
+    http_list_vs_handler: number | null;
+    http_order_vs_handler: number | null;
   };
+  /** Round trips the handler's hot order holds its product row lock (FOR UPDATE … COMMIT). */
+  lock_round_trips: number | null;
   lost_updates: number | null;
   bundle_zip_kb_max: number | null;
   init_ms_max: number | null;
@@ -46,7 +56,10 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
   const row = (name: string) => ctx.rows.find((r) => r.name === name);
   const ops = (name: string) => row(name)?.ops_per_s;
   const p50 = (name: string) => row(name)?.p50_ms;
+  const cpu = (name: string) => row(name)?.client_cpu_us;
   const cold = ctx.details.cold_start as ColdStartResult | undefined;
+  const lock = ctx.details.lock_round_trips as LockRoundTrips | undefined;
+  const http = ctx.details.http_mode as string | undefined;
   const latest: Latest = {
     machine,
     date: new Date().toISOString(),
@@ -62,7 +75,14 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       list_1m_vs_1k: ratio(p50('list_page1_1m'), p50('list_page1_1k')),
       deep_cursor_vs_page1: ratio(p50('list_cursor_deep_1m'), p50('list_page1_1m_paired')),
       order_100_lines_vs_1: ratio(p50('order_100_lines'), p50('order_1_line')),
+      raw_order_100_lines_vs_1: ratio(p50('raw_100_lines'), p50('raw_1_line')),
+      order_hot_latency_vs_naive: ratio(ops('order_hot_latency'), ops('raw_naive_hot_latency')),
+      order_hot_latency_vs_best_raw: ratio(ops('order_hot_latency'), ops('raw_hot_latency')),
+      order_cpu_vs_raw: ratio(cpu('order_spread'), cpu('raw_spread')),
+      http_list_vs_handler: ratio(ops(`http_list_${http}`), ops('handler_list_http_ref')),
+      http_order_vs_handler: ratio(ops(`http_order_${http}`), ops('handler_order_http_ref')),
     },
+    lock_round_trips: lock ? lock.handler : null,
     lost_updates:
       ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),
     bundle_zip_kb_max: cold ? Math.round(cold.bundle_zip_kb_max * 10) / 10 : null,
@@ -104,6 +124,49 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       target: 4,
       meaning: 'time per order, 100 lines ÷ 1 line',
       floor: ratio(p50('raw_100_lines'), p50('raw_1_line')),
+    },
+    {
+      key: 'order_hot_latency_vs_naive',
+      value: latest.ratios.order_hot_latency_vs_naive,
+      op: '>=',
+      target: 1.6,
+      meaning: `handler ÷ naive raw throughput, hot, ${ctx.settings.latencyMs} ms one way`,
+    },
+    {
+      key: 'order_hot_latency_vs_best_raw',
+      value: latest.ratios.order_hot_latency_vs_best_raw,
+      op: '>=',
+      target: 0.8,
+      meaning: `handler ÷ lock-last raw throughput, hot, ${ctx.settings.latencyMs} ms one way`,
+    },
+    {
+      key: 'lock_round_trips',
+      value: latest.lock_round_trips,
+      op: '<=',
+      target: 3,
+      meaning: `round trips under the product lock, handler's hot order (general log: ${lock?.general_log ?? '–'})`,
+      floor: lock ? lock.raw : undefined,
+    },
+    {
+      key: 'order_cpu_vs_raw',
+      value: latest.ratios.order_cpu_vs_raw,
+      op: '<=',
+      target: 2,
+      meaning: 'client CPU µs per order, handler ÷ raw, spread',
+    },
+    {
+      key: 'http_list_vs_handler',
+      value: latest.ratios.http_list_vs_handler,
+      op: '>=',
+      target: 0.6,
+      meaning: "GET /products over npm run dev's HTTP ÷ in-process handler",
+    },
+    {
+      key: 'http_order_vs_handler',
+      value: latest.ratios.http_order_vs_handler,
+      op: '>=',
+      target: 0.6,
+      meaning: "POST /orders (spread) over npm run dev's HTTP ÷ in-process handler",
     },
     {
       key: 'bundle_zip_kb_max',
@@ -202,6 +265,23 @@ export function renderReport(report: Report, markdown = false): string {
       renderTable(
         ['function', 'zip KB', 'bundle KB', 'init ms (median)', 'init ms (min)', 'init CPU ms'],
         cold.functions.map((f) => [f.name, f.zip_kb, f.bundle_kb, f.init_ms, f.init_min_ms, f.init_cpu_ms]),
+        markdown,
+      ),
+    );
+  }
+  const curve = report.details.hot_curve as HotCurve | undefined;
+  if (curve && curve.points.length > 0) {
+    const names = Object.keys(curve.fit);
+    parts.push(
+      renderTable(
+        ['one way ms', ...names.map((n) => `${n}_hot /s`)],
+        [
+          ...curve.points.map((p) => [p.one_way_ms, ...names.map((n) => p.ops_per_s[n] ?? '–')]),
+          ...(['a_ms', 'b'] as const).map((k) => [
+            k === 'a_ms' ? 'fit a (ms)' : 'fit b (× RTT)',
+            ...names.map((n) => curve.fit[n]?.[k] ?? '–'),
+          ]),
+        ],
         markdown,
       ),
     );

@@ -5,6 +5,8 @@ export interface OrderProducts {
   hotId: number;
   /** Ids of the spread set (10,000 products in the full benchmark). */
   spreadIds: number[];
+  /** Products of scenarios added later (see ORDER_SHAPES in bench/scenarios/orders.ts), by name. */
+  extra?: Record<string, number[]>;
 }
 
 export type Shape = 'hot' | 'spread';

@@ -1,15 +1,16 @@
-/** The real POST /orders handler as a Placer, in-process, with a pool as large as the raw one. */
+/**
+ * The real POST /orders handler as a Placer, in-process. It uses the app's process-wide pool:
+ * `useDatabase(url, size)` (bench/lib/handlers.ts) points it at the loopback or the proxied URL,
+ * with a pool as large as the raw ones.
+ */
 import { closeDb } from '../../lib/db/client';
-import { call, loadHandler, unexpected, useDatabase } from '../lib/handlers';
+import { call, loadHandler, unexpected } from '../lib/handlers';
 import type { BenchContext } from '../lib/context';
 import type { Placer } from './orders';
 
 export const CREATE_ORDER = 'functions/orders/create-order.ts';
 
-export async function handlerPlacer(ctx: BenchContext, poolSize: number): Promise<Placer> {
-  // Fair comparison: the handler gets the same number of connections as the raw scenario's pool
-  // (in Lambda it would be 1–2 per instance, with one request per instance at a time).
-  await useDatabase(ctx.runUrl, poolSize);
+export function handlerPlacer(ctx: BenchContext): Placer {
   const handler = loadHandler(ctx.repoRoot, CREATE_ORDER);
   return {
     name: 'order',

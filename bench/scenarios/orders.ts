@@ -9,15 +9,53 @@ import { connect, seedProducts } from '../lib/databases';
 import { type LoadResult, mergeResults, runLoad, summarise } from '../lib/load';
 import { type Line, StockTracker } from '../lib/stock-check';
 import { type OrderProducts, type Shape, singleLine } from '../lib/workload';
-import { createRawPool, rawPlaceOrder } from './raw';
+import { createRawPool, rawPlaceOrderLockLast, rawPlaceOrderNaive } from './raw';
 
 export const SPREAD_PRODUCTS = 10_000;
 
 export interface Placer {
+  /** Row prefix: `raw_naive`, `raw` (lock-last, the service's statement order) or `order` (handler). */
   name: string;
   place(lines: Line[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Where the code under test reaches the database: `loopback` (the server as it is) or through the
+ * latency proxy (bench/lib/latency-proxy.ts). Rows measured through the proxy get `suffix`.
+ */
+export interface Network {
+  label: string;
+  /** '' on loopback, '_latency' through the proxy. */
+  suffix: string;
+  url: string;
+  oneWayMs: number;
+}
+
+/** The three rows of every order scenario, for one network. */
+export interface PlacerSet {
+  network: Network;
+  placers: Placer[];
+}
+
+/**
+ * The order scenarios that run concurrently (hot, spread). A later scenario (e.g. a sharded hot
+ * product) is added by pushing an entry here: its products come from `products.extra[name]`
+ * (set up in setupOrderProducts), and it runs with every placer, on loopback and at the latency,
+ * and is audited like the others.
+ */
+export interface OrderShape {
+  name: string;
+  /** Products the audit covers. */
+  ids(products: OrderProducts): number[];
+  next(products: OrderProducts): Line[];
+}
+
+export const ORDER_SHAPES: OrderShape[] = (['hot', 'spread'] as Shape[]).map((shape) => ({
+  name: shape,
+  ids: (p) => (shape === 'hot' ? [p.hotId] : p.spreadIds),
+  next: (p) => singleLine(p, shape),
+}));
 
 export async function setupOrderProducts(ctx: BenchContext, spread = SPREAD_PRODUCTS): Promise<OrderProducts> {
   // Stock large enough that no run can exhaust it: every order must succeed for the ratio to mean anything.
@@ -27,12 +65,39 @@ export async function setupOrderProducts(ctx: BenchContext, spread = SPREAD_PROD
   return { hotId: hot.firstId, spreadIds };
 }
 
-export function rawPlacer(databaseUrl: string, poolSize: number): Placer {
+/** Raw mysql2 placers: `naive` (today's statement order) or `lock-last` (the new one). */
+/**
+ * The lock-last transaction writes the order lines BEFORE it locks their products. With the
+ * foreign key order_lines.product_id → products, each line INSERT takes a shared lock on its
+ * product row, which the later FOR UPDATE must upgrade while every concurrent order holds the same
+ * shared lock: hot orders deadlock (issue 10 measured 30 orders/s and thousands of retries). The
+ * migrations drop that key; on a schema from before them the benchmark drops it in its own run
+ * database, so that `raw` (lock-last) measures the design and not the trap. Returns what it found.
+ */
+export async function ensureLockLastSchema(databaseUrl: string, log: (line: string) => void): Promise<string> {
+  const c = await connect(databaseUrl);
+  try {
+    const [rows] = (await c.query(
+      `SELECT CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS
+       WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'order_lines' AND REFERENCED_TABLE_NAME = 'products'`,
+    )) as unknown as [Array<{ name: string }>];
+    if (rows.length === 0) return 'absent (migrations)';
+    for (const r of rows) await c.query(`ALTER TABLE order_lines DROP FOREIGN KEY \`${r.name}\``);
+    const note = `dropped by the benchmark in its run database (${rows.map((r) => r.name).join(', ')}): the migrations still have it`;
+    log(`order_lines → products foreign key ${note}`);
+    return note;
+  } finally {
+    await c.end();
+  }
+}
+
+export function rawPlacer(databaseUrl: string, poolSize: number, order: 'naive' | 'lock-last' = 'lock-last'): Placer {
   const pool = createRawPool(databaseUrl, poolSize);
+  const place = order === 'naive' ? rawPlaceOrderNaive : rawPlaceOrderLockLast;
   return {
-    name: 'raw',
+    name: order === 'naive' ? 'raw_naive' : 'raw',
     place: async (lines) => {
-      await rawPlaceOrder(pool, lines);
+      await place(pool, lines);
     },
     close: () => pool.end(),
   };
@@ -89,24 +154,38 @@ export async function interleaved(
   return merged;
 }
 
-/** Raw vs handler, hot and spread, in interleaved slices; rows raw_hot, order_hot, raw_spread, order_spread. */
-export async function runOrderPairs(ctx: BenchContext, products: OrderProducts, placers: Placer[]): Promise<void> {
+/**
+ * Naive raw, lock-last raw and the handler, for every order shape (hot, spread, …), in interleaved
+ * slices; rows `<placer>_<shape><network suffix>`, e.g. raw_naive_hot, raw_hot, order_hot_latency.
+ */
+export async function runOrderPairs(ctx: BenchContext, products: OrderProducts, set: PlacerSet): Promise<void> {
   const s = ctx.settings;
-  for (const shape of ['hot', 'spread'] as Shape[]) {
-    const entries = placers.map((p) => ({
-      name: `${p.name}_${shape}`,
+  for (const shape of ORDER_SHAPES) {
+    const entries = set.placers.map((p) => ({
+      name: `${p.name}_${shape.name}${set.network.suffix}`,
       placer: p,
-      nextOrder: () => singleLine(products, shape),
+      nextOrder: () => shape.next(products),
       concurrency: s.concurrency,
     }));
     ctx.log(
-      `${entries.map((e) => e.name).join(' vs ')}: concurrency ${s.concurrency}, ${s.slices} interleaved slices of ${s.sliceMs / 1000} s each`,
+      `${entries.map((e) => e.name).join(' vs ')} (${set.network.label}): concurrency ${s.concurrency}, ${s.slices} interleaved slices of ${s.sliceMs / 1000} s each`,
     );
-    const ids = shape === 'hot' ? [products.hotId] : products.spreadIds;
-    const results = await interleaved(ctx, `orders_${shape}`, ids, entries, s);
+    const results = await interleaved(
+      ctx,
+      `orders_${shape.name}${set.network.suffix}`,
+      shape.ids(products),
+      entries,
+      s,
+    );
     for (const e of entries) {
       const r = results.get(e.name);
-      if (r) addRow(ctx, e.name, summarise(r), `${s.slices} × ${s.sliceMs / 1000} s slices, interleaved`);
+      if (r)
+        addRow(
+          ctx,
+          e.name,
+          summarise(r),
+          `${set.network.label}, ${s.slices} × ${s.sliceMs / 1000} s slices, interleaved`,
+        );
     }
   }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, seedProducts } from '../../bench/lib/databases';
@@ -15,7 +16,17 @@ import { StockTracker } from '../../bench/lib/stock-check';
 import { renderTable } from '../../bench/lib/table';
 import { unzipTo } from '../../bench/lib/unzip';
 import { manyLines, singleLine } from '../../bench/lib/workload';
-import { createRawPool, rawOrderId, rawPlaceOrder } from '../../bench/scenarios/raw';
+import { startLatencyProxy } from '../../bench/lib/latency-proxy';
+import { captureStatements, lockRoundTrips, statementKind } from '../../bench/lib/statements';
+import { fitCurve } from '../../bench/scenarios/hot-curve';
+import { ensureLockLastSchema } from '../../bench/scenarios/orders';
+import {
+  createRawPool,
+  rawOrderId,
+  rawPlaceOrder,
+  rawPlaceOrderLockLast,
+  rawPlaceOrderNaive,
+} from '../../bench/scenarios/raw';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 
 // A database of its own: one test below leaves a product whose stock disagrees with its ledger on
@@ -97,6 +108,66 @@ describe('bench harness', () => {
     const audit = await tracker.audit(c);
     expect(audit.lost_updates).toBe(1);
     expect(audit.ledger_mismatches).toBe(1);
+  });
+
+  it('latency mode: both raw orders through the proxy lose nothing, and hold the lock 6 and 3 round trips', async () => {
+    // The bench's run database drops the order_lines → products key the same way (see ensureLockLastSchema).
+    await ensureLockLastSchema(url(), () => undefined);
+    const hot = await seedProducts(url(), { count: 1, stock: 1_000_000, prefix: `Smoke latency ${Date.now()}` });
+    const proxy = await startLatencyProxy(url(), 2);
+    const pool = createRawPool(proxy.url(url()), 4);
+    try {
+      // Every chunk waits at least the delay each way: no query can come back sooner than 2 × 2 ms.
+      const conn = await connect(proxy.url(url()));
+      try {
+        const t0 = performance.now();
+        await conn.query('SELECT 1');
+        expect(performance.now() - t0).toBeGreaterThanOrEqual(4);
+      } finally {
+        await conn.end();
+      }
+      const tracker = new StockTracker([hot.firstId]);
+      await tracker.snapshot(c);
+      const line = [{ productId: hot.firstId, quantity: 1 }];
+      let n = 0;
+      const result = await runLoad(
+        async () => {
+          await (n++ % 2 === 0 ? rawPlaceOrderLockLast : rawPlaceOrderNaive)(pool, line);
+          tracker.add(line);
+        },
+        { concurrency: 4, count: 40 },
+      );
+      expect(result.errors).toEqual({});
+      expect(result.ok).toBe(40);
+      expect(await tracker.audit(c)).toMatchObject({ lost_updates: 0, unrecorded_units: 0, ledger_mismatches: 0 });
+
+      const lockLast = await captureStatements(async () => void (await rawPlaceOrderLockLast(pool, line)));
+      const naive = await captureStatements(async () => void (await rawPlaceOrderNaive(pool, line)));
+      expect(lockLast.map((s) => statementKind(s.sql))).toEqual([
+        'begin',
+        'select products',
+        'insert orders',
+        'insert order_lines',
+        'insert stock_movements',
+        'select products for update',
+        'update products',
+        'commit',
+      ]);
+      expect(lockRoundTrips(lockLast)).toBe(3);
+      expect(lockRoundTrips(naive)).toBe(6);
+      const stats = await proxy.stats();
+      expect(stats.connections).toBeGreaterThan(0);
+      expect(stats.chunks).toBeGreaterThan(40 * 8 * 2);
+    } finally {
+      await pool.end();
+      await proxy.close();
+    }
+  });
+
+  it('fits the hot curve: time per order = a + b × round trip', () => {
+    const points = [0, 1, 2, 4].map((rtt) => ({ rttMs: rtt, opsPerS: 1000 / (1.5 + 3 * rtt) }));
+    expect(fitCurve(points)).toEqual({ a_ms: 1.5, b: 3 });
+    expect(fitCurve(points.slice(0, 1))).toBeNull();
   });
 
   it('order ids have the service format', () => {
