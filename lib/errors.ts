@@ -62,8 +62,8 @@ export class ValidationError extends AppError {
 }
 
 export class MalformedJsonError extends AppError {
-  constructor() {
-    super('malformed_json', 'The request body is not valid JSON');
+  constructor(detail = 'The request body is not valid JSON') {
+    super('malformed_json', detail);
   }
 }
 

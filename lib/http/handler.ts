@@ -1,18 +1,15 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
 import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
 import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
+import { jsonBody } from './json-body';
 import type { HttpResult } from './response';
 import { parseAll } from './validation';
-
-export const MAX_BODY_BYTES = 64 * 1024;
 
 type Event = APIGatewayProxyEventV2;
 type Middleware = MiddlewareObj<Event, APIGatewayProxyResultV2, Error, Context>;
@@ -69,41 +66,6 @@ const adminAuth = (): Middleware => ({
     assertAdmin(request.event.headers?.authorization, await adminApiKeys());
   },
 });
-
-/** Size (413), media type (415) and syntax (400 malformed_json) of a JSON body, in that order. */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-const jsonBody = (): Middleware => {
-  const parser = httpJsonBodyParser();
-  return {
-    before: async (request) => {
-      const { body, isBase64Encoded } = request.event;
-      const size =
-        body === undefined ? 0 : isBase64Encoded ? Buffer.from(body, 'base64').length : Buffer.byteLength(body);
-      if (size > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-      // JSON must be UTF-8 (RFC 8259): decode base64 bodies strictly, where Buffer#toString would
-      // quietly turn invalid bytes into U+FFFD and store them.
-      let invalidUtf8 = false;
-      if (body !== undefined && isBase64Encoded) {
-        try {
-          request.event.body = strictUtf8.decode(Buffer.from(body, 'base64'));
-          request.event.isBase64Encoded = false;
-        } catch {
-          invalidUtf8 = true;
-        }
-      }
-      try {
-        await parser.before?.(request);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : '';
-        if (message === 'Unsupported Media Type') throw new UnsupportedMediaTypeError();
-        throw new MalformedJsonError();
-      }
-      // After the parser, so a wrong media type is still a 415.
-      if (invalidUtf8) throw new MalformedJsonError();
-    },
-  };
-};
 
 /**
  * The one middy chain every HTTP handler is wrapped in: observability (log line, metrics) →

@@ -36,7 +36,7 @@ const allow: HeaderValue = (e) => (e instanceof MethodNotAllowedError ? e.allowe
 // biome-ignore format: one line per code reads as a table
 export const HTTP_ERRORS = {
   validation_failed: { status: 400, title: 'Validation failed', when: 'A body, query or path parameter is invalid; `errors` lists every problem.' },
-  malformed_json: { status: 400, title: 'Malformed JSON', when: 'The request body is not valid JSON.' },
+  malformed_json: { status: 400, title: 'Malformed JSON', when: 'The request body is empty or is not valid JSON.' },
   unauthorized: { status: 401, title: 'Unauthorized', when: 'Admin endpoint without a valid `Authorization: Bearer <key>`.', headers: { 'WWW-Authenticate': () => 'Bearer realm="shop-api"' } },
   route_not_found: { status: 404, title: 'Route not found', when: 'No endpoint at this path.' },
   product_not_found: { status: 404, title: 'Product not found', when: 'The product does not exist or is archived.' },
@@ -47,7 +47,7 @@ export const HTTP_ERRORS = {
   idempotency_key_in_use: { status: 409, title: 'Idempotency key in use', when: 'A request with this Idempotency-Key is still being processed; retry after `Retry-After`.', headers: { 'Retry-After': retryAfter } },
   precondition_failed: { status: 412, title: 'Precondition failed', when: '`If-Match` does not match the current product.' },
   payload_too_large: { status: 413, title: 'Payload too large', when: 'The body is over 64 KiB.' },
-  unsupported_media_type: { status: 415, title: 'Unsupported media type', when: 'The body is not `application/json`.' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type', when: 'The body is not `application/json` (any case; a `charset`, if given, must be UTF-8).' },
   unknown_product: { status: 422, title: 'Unknown product', when: 'The order names products that do not exist or are archived; `errors` lists each.' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused', when: 'The Idempotency-Key was used before with a different body.' },
   internal_error: { status: 500, title: 'Internal server error', when: 'An unexpected failure; nothing internal is shown.' },

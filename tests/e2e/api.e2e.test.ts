@@ -108,6 +108,56 @@ describe('products over HTTP', () => {
     expect(huge.status).toBe(413);
   });
 
+  it('empty and non-object bodies are 400s over HTTP (serverless-offline hands the handler body: null), never a 5xx', async () => {
+    const product = await newProduct();
+    const routes: Array<[string, string, Record<string, string>]> = [
+      ['POST', '/orders', {}],
+      ['POST', '/products', admin],
+      ['PATCH', `/products/${product.id}`, admin],
+    ];
+    for (const [method, path, headers] of routes) {
+      for (const body of ['', undefined]) {
+        const res = await call(method, path, { headers: { ...headers, ...jsonHeaders }, body });
+        expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.code).toBe('malformed_json');
+      }
+      for (const body of ['[]', '1', '0', 'true', 'false']) {
+        const res = await call(method, path, { headers, body });
+        expect(res.status, `${method} ${path} ${body}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.code).toBe('validation_failed');
+      }
+      // serverless-offline JSON-parses the body first and hands some results over as they are: `null`
+      // arrives as `body: null`, like no body at all, and the string `"x"` as the text `x`. Both are
+      // 400 malformed_json here and 400 validation_failed on API Gateway (tested at the handler level).
+      for (const body of ['null', '"x"']) {
+        const res = await call(method, path, { headers, body });
+        expect(res.status, `${method} ${path} ${body}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.code).toBe('malformed_json');
+      }
+    }
+  });
+
+  it('matches the media type case-insensitively, with spaces around ";"', async () => {
+    for (const contentType of [
+      'Application/JSON',
+      'application/json ; charset=UTF-8',
+      'APPLICATION/JSON;CHARSET=utf-8',
+    ]) {
+      const res = await call('POST', '/products', {
+        headers: { ...admin, 'content-type': contentType },
+        body: { name: `E2E ${randomUUID()}`, price: 1, stock: 1 },
+      });
+      expect(res.status, `${contentType}: ${JSON.stringify(res.body)}`).toBe(201);
+    }
+    for (const contentType of ['application/jsonx', 'text/json', 'application/json; charset=latin1']) {
+      const res = await call('POST', '/products', {
+        headers: { ...admin, 'content-type': contentType },
+        body: { name: `E2E ${randomUUID()}`, price: 1, stock: 1 },
+      });
+      expect(res.status, contentType).toBe(415);
+    }
+  });
+
   it('PATCH with a stale If-Match is 412; DELETE archives (then 404)', async () => {
     const p = await newProduct();
     const got = await call('GET', `/products/${p.id}`);

@@ -14,7 +14,11 @@ export interface EventOptions {
   headers?: Record<string, string>;
   /** Serialised as JSON with `content-type: application/json` unless `rawBody` is given. */
   json?: unknown;
-  rawBody?: string;
+  /**
+   * The body exactly as the gateway hands it over: `null` is what serverless-offline sends for an
+   * empty body; leaving it out gives an event without `body`, as API Gateway sends for none.
+   */
+  rawBody?: string | null;
   isBase64Encoded?: boolean;
   admin?: boolean;
 }
@@ -22,7 +26,7 @@ export interface EventOptions {
 export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
   const method = o.method ?? 'GET';
   const headers: Record<string, string> = { host: 'localhost', 'user-agent': 'vitest' };
-  let body: string | undefined = o.rawBody;
+  let body: string | null | undefined = o.rawBody;
   if (o.json !== undefined) {
     body = JSON.stringify(o.json);
     headers['content-type'] = 'application/json';
@@ -53,7 +57,8 @@ export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
   };
   if (Object.keys(query).length > 0) event.queryStringParameters = query;
   if (o.pathParameters) event.pathParameters = o.pathParameters;
-  if (body !== undefined) event.body = body;
+  // API Gateway's type says `body?: string`; serverless-offline sends `null`, so the builder can too.
+  if (body !== undefined) event.body = body as string;
   return event;
 }
 

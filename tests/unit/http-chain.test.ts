@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors';
-import { endpoint, MAX_BODY_BYTES } from '../../lib/http/handler';
+import { endpoint } from '../../lib/http/handler';
+import { MAX_BODY_BYTES } from '../../lib/http/json-body';
 import { json } from '../../lib/http/response';
-import { invoke } from '../support/events';
+import { apiEvent, invoke, lambdaContext } from '../support/events';
 
 const body = z.object({ name: z.string().min(1), qty: z.number().int().min(1) }).strict();
 const echo = endpoint({ body, admin: true }, async ({ body }) => json(201, body));
@@ -190,4 +191,129 @@ describe('the middy chain', () => {
       detail: 'Product 9 does not exist',
     });
   });
+});
+
+/**
+ * Bodies exactly as the gateways hand them over: serverless-offline sends `body: null` for an empty
+ * body, API Gateway leaves `body` out, a binary body arrives base64-encoded. None of them is a 5xx.
+ */
+describe('request bodies as serverless-offline and API Gateway send them', () => {
+  const post = (o: { rawBody?: string | null; isBase64Encoded?: boolean; contentType?: string }) =>
+    invoke(open, {
+      method: 'POST',
+      path: '/x',
+      ...('rawBody' in o ? { rawBody: o.rawBody } : {}),
+      ...(o.isBase64Encoded ? { isBase64Encoded: true } : {}),
+      headers: o.contentType === undefined ? {} : { 'content-type': o.contentType },
+    });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+  it.each([
+    ['body: null (serverless-offline)', { rawBody: null }],
+    ['no body member (API Gateway)', {}],
+    ['body: ""', { rawBody: '' }],
+    ['body: "" base64', { rawBody: '', isBase64Encoded: true }],
+    ['body: null base64', { rawBody: null, isBase64Encoded: true }],
+    ['whitespace only', { rawBody: ' \r\n\t' }],
+    ['whitespace only, base64', { rawBody: b64('  \n'), isBase64Encoded: true }],
+  ])('an empty body (%s) with Content-Type application/json is 400 malformed_json', async (_name, shape) => {
+    const res = await post({ ...shape, contentType: 'application/json' });
+    expect(res.status, res.text).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body.code).toBe('malformed_json');
+  });
+
+  it.each([
+    ['body: null', { rawBody: null }],
+    ['no body member', {}],
+  ])(
+    'an empty body (%s) without any Content-Type is 400 malformed_json too: nothing was sent to be of a wrong type',
+    async (_name, shape) => {
+      const res = await post(shape);
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.code).toBe('malformed_json');
+    },
+  );
+
+  it('an empty body declared as another media type is 415', async () => {
+    const res = await post({ rawBody: null, contentType: 'text/plain' });
+    expect(res.status).toBe(415);
+  });
+
+  it.each(['null', '[]', '"x"', '1', '0', 'true', 'false', '-0', '[{"name":"a","qty":1}]', ' null '])(
+    'valid JSON that is not an object (%s) is 400 validation_failed, as text and as base64',
+    async (text) => {
+      for (const shape of [{ rawBody: text }, { rawBody: b64(text), isBase64Encoded: true }]) {
+        const res = await post({ ...shape, contentType: 'application/json' });
+        expect(res.status, `${JSON.stringify(shape)}: ${res.text}`).toBe(400);
+        expect(res.body.code).toBe('validation_failed');
+        expect(res.body.errors).toEqual([{ path: '', message: expect.stringMatching(/object/) }]);
+      }
+    },
+  );
+});
+
+/** Media types and parameter names are case-insensitive, with optional whitespace around `;` (RFC 9110 §8.3). */
+describe('Content-Type matching', () => {
+  const send = (contentType: string) =>
+    invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: '{"name":"a","qty":1}',
+      headers: { 'content-type': contentType },
+    });
+
+  it.each([
+    'application/json',
+    'Application/JSON',
+    'APPLICATION/JSON',
+    'application/json;charset=utf-8',
+    'Application/JSON ; charset=UTF-8',
+    'application/json ;charset=utf-8',
+    'application/json;\tCharset="UTF-8"',
+    'application/json; CHARSET=Utf-8',
+    ' application/json ',
+    'application/json; foo=bar',
+  ])('accepts %j', async (contentType) => {
+    const res = await send(contentType);
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it.each([
+    'application/jsonx',
+    'application/json-patch',
+    'text/json',
+    'json',
+    'application/json; charset=latin1',
+    'application/json; charset=utf-16',
+    'application/json; charset=iso-8859-1',
+    'application/problem+json',
+    'application/merge-patch+json',
+    'application/json, text/plain',
+    'application/json,application/json',
+    'application/json\u0000',
+    'application/ json',
+    'application /json',
+    '*/*',
+    '',
+    'text/plain; charset=utf-8',
+  ])('refuses %j with 415', async (contentType) => {
+    const res = await send(contentType);
+    expect(res.status, res.text).toBe(415);
+    expect(res.body.code).toBe('unsupported_media_type');
+  });
+});
+
+describe('bodies serverless-offline has already parsed', () => {
+  // serverless-offline JSON-parses a body itself and passes a falsy result on as the value.
+  it.each([0, false])(
+    'a body that arrives as the value %j is judged as its JSON text (400 validation_failed)',
+    async (value) => {
+      const event = apiEvent({ method: 'POST', path: '/x', headers: { 'content-type': 'application/json' } });
+      (event as { body?: unknown }).body = value;
+      const res = await open(event, lambdaContext());
+      expect(typeof res === 'object' && res.statusCode).toBe(400);
+      expect(typeof res === 'object' && JSON.parse(String(res.body)).code).toBe('validation_failed');
+    },
+  );
 });
