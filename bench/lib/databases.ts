@@ -18,6 +18,7 @@ import { migrateToLatest } from '../../lib/db/migrate';
 import {
   createDatabase,
   dropDatabase,
+  dropStaleDatabases,
   type ResolvedServer,
   resolveServer,
   withDatabase,
@@ -25,7 +26,6 @@ import {
 
 export const RUN_PREFIX = 'shop_bench_run_';
 export const CATALOGUE_DB = 'shop_bench_catalogue';
-const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export interface Server {
   resolved: ResolvedServer;
@@ -78,18 +78,7 @@ export async function freshDatabase(server: Server, suffix = ''): Promise<{ name
 
 /** Drops run databases that a killed run left behind (a day old, so a parallel run is never hit). */
 export async function dropStaleRunDatabases(server: Server): Promise<void> {
-  const names = await withConnection(server.url, (c) =>
-    queryRows<{ name: string }>(
-      c,
-      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-      [`${RUN_PREFIX}%`],
-    ),
-  );
-  const cutoff = Date.now() - STALE_AFTER_MS;
-  for (const { name } of names) {
-    const created = Number(name.slice(RUN_PREFIX.length).split('_')[0]);
-    if (Number.isInteger(created) && created < cutoff) await dropDatabase(server.url, name);
-  }
+  await dropStaleDatabases(server.url, RUN_PREFIX);
 }
 
 export async function dropRunDatabase(server: Server, name: string): Promise<void> {

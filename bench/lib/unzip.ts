@@ -1,10 +1,10 @@
 /**
  * Unpacks a Lambda bundle for the cold-start scenario, so it needs no `unzip` binary and no
- * dependency: the entries come from the one zip reader (tests/deploy/zip.ts).
+ * dependency: the entries come from the one zip reader (scripts/lib/zip.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
-import { readZip } from '../../tests/deploy/zip';
+import { readZip } from '../../scripts/lib/zip';
 
 export function unzipTo(zipPath: string, destDir: string): string[] {
   const written: string[] = [];

@@ -8,7 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { addRow, type BenchContext } from '../lib/context';
-import { call, type Handler, loadHandler, unexpected, useDatabase } from '../lib/handlers';
+import { type Handler, invoke, loadHandler } from '../../scripts/lib/lambda';
+import { unexpected, useDatabase } from '../lib/handlers';
 import { type LoadResult, summarise } from '../lib/load';
 
 export const LIST_PRODUCTS = 'functions/products/list-products.ts';
@@ -20,7 +21,7 @@ interface Page {
 }
 
 async function getPage(handler: Handler, query: Record<string, string>): Promise<Page> {
-  const reply = await call(handler, { method: 'GET', path: '/products', query }, 'listProducts');
+  const reply = await invoke(handler, { method: 'GET', path: '/products', query }, 'listProducts');
   if (reply.status !== 200) throw unexpected(reply, 200);
   return JSON.parse(reply.text ?? '{}') as Page;
 }

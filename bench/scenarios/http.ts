@@ -11,7 +11,7 @@ import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect } from '../lib/databases';
 import type { Summary } from '../lib/load';
 import { StockTracker } from '../lib/stock-check';
-import { type Offline, startOffline } from '../../tests/support/offline';
+import { type Offline, startOffline } from '../../scripts/lib/offline';
 import { type OrderProducts, singleLine } from '../lib/workload';
 
 export const HTTP_POOL_SIZE = 2;

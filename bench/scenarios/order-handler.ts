@@ -4,7 +4,8 @@
  * with a pool as large as the raw ones.
  */
 import { closeDb } from '../../lib/db/client';
-import { call, loadHandler, unexpected } from '../lib/handlers';
+import { invoke, loadHandler } from '../../scripts/lib/lambda';
+import { unexpected } from '../lib/handlers';
 import type { BenchContext } from '../lib/context';
 import type { Placer } from './orders';
 
@@ -15,7 +16,7 @@ export function handlerPlacer(ctx: BenchContext): Placer {
   return {
     name: 'order',
     place: async (lines) => {
-      const reply = await call(
+      const reply = await invoke(
         handler,
         {
           method: 'POST',

@@ -14,10 +14,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { freePort } from './free-port';
 
 const DEFAULT_PROBE_URL = 'mysql://root@127.0.0.1:3306';
 const DEFAULT_DEV_PORT = 3307;
@@ -168,6 +168,29 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
   });
 }
 
+/**
+ * Drops the databases named `<prefix><epoch ms>_…` that are older than `olderThanMs`: those a killed
+ * run left on a shared server. A day by default, so a run going on in parallel is never touched.
+ */
+export async function dropStaleDatabases(
+  serverUrl: string,
+  prefix: string,
+  olderThanMs = 24 * 60 * 60 * 1000,
+): Promise<string[]> {
+  const rows = await withConnection(serverUrl, (query) =>
+    query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${prefix}%`]),
+  );
+  const cutoff = Date.now() - olderThanMs;
+  const dropped: string[] = [];
+  for (const { name } of rows as Array<{ name: string }>) {
+    const created = Number(name.slice(prefix.length).split('_')[0]);
+    if (!Number.isInteger(created) || created >= cutoff) continue;
+    await dropDatabase(serverUrl, name);
+    dropped.push(name);
+  }
+  return dropped;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding binaries
 
@@ -250,19 +273,6 @@ function chownRecursive(dir: string, runAs: RunAs): void {
 
 // ---------------------------------------------------------------------------------------------
 // Starting and stopping
-
-async function pickFreePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? done(port) : fail(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 async function isEmptyDir(dir: string): Promise<boolean> {
   return (await readdir(dir)).length === 0;
@@ -396,7 +406,7 @@ export async function startLocalServer(opts: {
     chownRecursive(dataDir, runAs);
     if (await isEmptyDir(dataDir)) await initialiseDataDir(binary, dataDir, runAs, innodbArgs);
 
-    const port = opts.port !== undefined && opts.port > 0 ? opts.port : await pickFreePort();
+    const port = opts.port !== undefined && opts.port > 0 ? opts.port : await freePort();
     const errorLog = join(dataDir, 'error.log');
     // Unix socket paths are limited to ~107 bytes; a deep repo path would overflow it.
     const inDataDir = join(dataDir, 'mysqld.sock');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
-import { readZip } from './zip';
+import { readZip } from '../../scripts/lib/zip';
 
 const ROOT = join(__dirname, '..', '..');
 const API_GATEWAY_TIMEOUT_S = 30;

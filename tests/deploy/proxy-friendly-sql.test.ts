@@ -13,7 +13,7 @@ import { handler as getOrder } from '../../functions/orders/get-order';
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb } from '../../lib/db/client';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
 
 const PROXY_STATEMENT_LIMIT_BYTES = 16 * 1024;

@@ -14,7 +14,7 @@ import { closeDb, createDb, db } from '../../lib/db/client';
 import { DatabaseUnavailableError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 
 const rootUrl = process.env.DATABASE_URL as string;
 const dbName = new URL(rootUrl).pathname.slice(1);

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
-import { type Offline, startOffline } from '../support/offline';
+import { type Offline, startOffline } from '../../scripts/lib/offline';
 
 /**
  * The contract over real HTTP: serverless-offline with the real serverless.yml and esbuild

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { ROUTES } from '../../lib/http/routes';
-import { type Offline, startOffline } from '../support/offline';
+import { type Offline, startOffline } from '../../scripts/lib/offline';
 
 /**
  * The docs page in a real browser (Debian's chromium, headless) against the real bundles served by

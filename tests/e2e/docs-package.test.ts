@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/http/routes';
-import { apiEvent, lambdaContext } from '../support/events';
+import { apiEvent, lambdaContext } from '../../scripts/lib/lambda';
 
 /**
  * The Lambda bundles `osls package` produces (what would be deployed) serve the docs page, its

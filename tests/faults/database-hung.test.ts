@@ -14,8 +14,9 @@ import {
   startLocalServer,
   withDatabase,
 } from '../../scripts/lib/mysql-server';
-import { invoke, type Reply } from '../support/events';
-import { pointProcessAt, timed } from '../support/process-db';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
+import { pointProcessAt } from '../../scripts/lib/process-db';
+import { timed } from '../support/timed';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 
 /*

@@ -17,8 +17,9 @@ import {
   startLocalServer,
   withDatabase,
 } from '../../scripts/lib/mysql-server';
-import { invoke, type Reply } from '../support/events';
-import { pointProcessAt, timed } from '../support/process-db';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
+import { pointProcessAt } from '../../scripts/lib/process-db';
+import { timed } from '../support/timed';
 import { makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
 
 /*

@@ -6,7 +6,7 @@ import { handler as createOrder } from '../../functions/orders/create-order';
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { databaseNameOf } from '../../scripts/lib/mysql-server';
-import { invoke, type Reply } from '../support/events';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 
 /*

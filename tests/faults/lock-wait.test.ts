@@ -7,7 +7,7 @@ import { handler as createOrder } from '../../functions/orders/create-order';
 import { config, resetConfigForTests } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { resetLoggerForTests } from '../../lib/observability/logger';
-import { invoke, type Reply } from '../support/events';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
 
 /*

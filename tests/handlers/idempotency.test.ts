@@ -5,7 +5,7 @@ import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as purgeKeys } from '../../functions/orders/purge-idempotency-keys';
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
 
 // A short lock wait keeps the "still in flight" case quick; the pool serves a few parallel requests.

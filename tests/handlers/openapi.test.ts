@@ -14,7 +14,7 @@ import type { EndpointSpec } from '../../lib/http/handler';
 import { ROUTES } from '../../lib/http/routes';
 import { OPERATIONS } from '../../lib/openapi/operations';
 import { archiveProduct } from '../../lib/products/service';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
 
 const root = join(__dirname, '..', '..');

@@ -5,7 +5,7 @@ import { handler as getOrder } from '../../functions/orders/get-order';
 import { handler as listOrders } from '../../functions/orders/list-orders';
 import { closeDb } from '../../lib/db/client';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 
 afterAll(async () => {
   await closeDb();

@@ -7,7 +7,7 @@ import { handler as updateProduct } from '../../functions/products/update-produc
 import { config } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { encodeCursor } from '../../lib/products/cursor';
-import { type EventOptions, invoke, type Reply } from '../support/events';
+import { type EventOptions, invoke, type Reply } from '../../scripts/lib/lambda';
 import { liveCounter, makeProduct, tableCounts, uniqueName } from '../support/factories';
 
 afterAll(async () => {

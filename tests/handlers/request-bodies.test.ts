@@ -3,7 +3,7 @@ import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as createProduct } from '../../functions/products/create-product';
 import { handler as updateProduct } from '../../functions/products/update-product';
 import { closeDb } from '../../lib/db/client';
-import { type EventOptions, invoke } from '../support/events';
+import { type EventOptions, invoke } from '../../scripts/lib/lambda';
 import { makeProduct, tableCounts } from '../support/factories';
 
 /**

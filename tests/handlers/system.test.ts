@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handler as health } from '../../functions/system/health';
 import { handler as notFound } from '../../functions/system/not-found';
 import { closeDb } from '../../lib/db/client';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 
 afterAll(async () => {
   await closeDb();

@@ -12,7 +12,7 @@ import { resetMetricsForTests } from '../../lib/observability/metrics';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as health } from '../../functions/system/health';
 import { handler as notFound } from '../../functions/system/not-found';
-import { apiEvent, invoke, lambdaContext } from '../support/events';
+import { apiEvent, invoke, lambdaContext } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
 
 // A short lock wait, so the retried order below takes about a second (set before the pool exists).

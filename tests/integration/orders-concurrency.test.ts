@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../lib/db/migrate';
 import { placeOrder } from '../../lib/orders/service';
 import { recordMovements } from '../../lib/stock/ledger';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
-import { invoke, type Reply } from '../support/events';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
 
 /*

@@ -19,7 +19,7 @@ import { handler as openapi } from '../../functions/system/openapi';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { db } from '../../lib/db/client';
 import { ERROR_CODES } from '../../lib/errors';
-import { invoke, type Reply } from '../support/events';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 

@@ -8,7 +8,7 @@ import { handler as createProduct } from '../../functions/products/create-produc
 import { handler as deleteProduct } from '../../functions/products/delete-product';
 import { handler as updateProduct } from '../../functions/products/update-product';
 import { closeDb, db } from '../../lib/db/client';
-import { invoke } from '../support/events';
+import { invoke } from '../../scripts/lib/lambda';
 
 /*
  * Model-based: random sequences of create product / set stock / archive / order / cancel /

@@ -4,7 +4,7 @@ import { handler as cancelOrder } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { db } from '../../lib/db/client';
 import { checkInvariants, formatViolation } from '../../scripts/lib/invariants';
-import { invoke, type Reply } from '../support/events';
+import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct } from '../support/factories';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { resetConfigForTests } from '../../lib/config';
-import { closeDb } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
+import { pointProcessAt } from '../../scripts/lib/process-db';
 
 /**
  * A fresh migrated database of its own for one test file, on the run's server, with this process's
@@ -19,27 +18,17 @@ export interface IsolatedDatabase {
 }
 
 export async function useIsolatedDatabase(prefix: string, env: Record<string, string> = {}): Promise<IsolatedDatabase> {
-  const runUrl = inject('databaseUrl');
-  const serverUrl = serverUrlOf(runUrl);
+  const serverUrl = serverUrlOf(inject('databaseUrl'));
   const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
   await createDatabase(serverUrl, name);
   const url = withDatabase(serverUrl, name);
   await migrateToLatest(url);
-  const saved: Record<string, string | undefined> = {};
-  for (const key of ['DATABASE_URL', ...Object.keys(env)]) saved[key] = process.env[key];
-  await closeDb();
-  Object.assign(process.env, env, { DATABASE_URL: url });
-  resetConfigForTests();
+  const restore = await pointProcessAt(url, env);
   return {
     url,
     name,
     drop: async () => {
-      await closeDb();
-      for (const [key, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-      resetConfigForTests();
+      await restore();
       if (process.env.KEEP_TEST_DB !== '1') await dropDatabase(serverUrl, name);
     },
   };

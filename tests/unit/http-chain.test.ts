@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
 import { MAX_BODY_BYTES } from '../../lib/http/json-body';
 import { json } from '../../lib/http/response';
-import { apiEvent, invoke, lambdaContext } from '../support/events';
+import { apiEvent, invoke, lambdaContext } from '../../scripts/lib/lambda';
 
 const body = z.object({ name: z.string().min(1), qty: z.number().int().min(1) }).strict();
 const echo = endpoint({ body, admin: true }, async ({ body }) => json(201, body));

@@ -1,27 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 /**
- * serverless-offline for end-to-end tests: the real serverless.yml, the real esbuild bundles, on
+ * serverless-offline for end-to-end tests and the benchmark: the real serverless.yml, the real esbuild bundles, on
  * free HTTP and lambda ports (two instances on the default lambdaPort 3002 collide).
  */
 export interface Offline {
   baseUrl: string;
   output: () => string;
   stop: () => Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface OfflineOptions {

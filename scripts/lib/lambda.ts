@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 
-/** The one builder of API Gateway HTTP API (v2) events for tests. */
+/**
+ * Invoking a real Lambda handler in this process, as API Gateway (HTTP API, payload v2) and the
+ * Lambda runtime would: the one event builder of the tests, the benchmark and `npm run invoke`.
+ */
 export interface EventOptions {
   method?: string;
   /** The concrete path, e.g. `/products/7`. */
@@ -82,20 +86,42 @@ export function lambdaContext(functionName = 'test'): Context {
 export interface Reply<T = unknown> {
   status: number;
   headers: Record<string, string>;
-  body: T;
+  /** The body parsed as JSON when the response is JSON (parsed on first read), else the text. */
+  readonly body: T;
   text: string | undefined;
 }
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-/** Invokes a real handler with a built event; parses a JSON body when there is one. */
-export async function invoke<T = any>(handler: Handler, o: EventOptions): Promise<Reply<T>> {
-  const result = await handler(apiEvent(o), lambdaContext());
+/** `functions/<path>.ts`'s exported `handler`, loaded by path as Lambda does. */
+export function loadHandler(repoRoot: string, relPath: string): Handler {
+  const mod = require(join(repoRoot, relPath)) as { handler?: Handler };
+  if (typeof mod.handler !== 'function') throw new Error(`${relPath} exports no handler`);
+  return mod.handler;
+}
+
+/** Invokes a real handler with a built event (or a given one). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read bodies of many shapes
+export async function invoke<T = any>(
+  handler: Handler,
+  o: EventOptions | APIGatewayProxyEventV2,
+  functionName = 'test',
+): Promise<Reply<T>> {
+  const event = 'version' in o ? o : apiEvent(o);
+  const result = await handler(event, lambdaContext(functionName));
   if (typeof result === 'string') throw new Error('handler returned a bare string');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
   const text = result.body;
-  const ct = headers['content-type'] ?? '';
-  const body = text && ct.includes('json') ? (JSON.parse(text) as T) : (text as T);
-  return { status: result.statusCode ?? 200, headers, body, text };
+  const json = text !== undefined && text !== '' && (headers['content-type'] ?? '').includes('json');
+  let parsed: { value: T } | undefined;
+  return {
+    status: result.statusCode ?? 200,
+    headers,
+    text,
+    get body(): T {
+      parsed ??= { value: json ? (JSON.parse(text ?? '') as T) : (text as T) };
+      return parsed.value;
+    },
+  };
 }
