@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { parse as parseContentType, isTypeValid } from 'content-type';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
+import { parseRequestJson } from './json';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -36,7 +37,7 @@ function textOf(body: unknown): string {
 
 /**
  * The JSON body of a request, checked in this order: size (413), media type (415), syntax
- * (400 malformed_json). The parsed value replaces `event.body`; whether it is the right object is
+ * (400 malformed_json; see parseRequestJson for numbers, repeated keys, depth and a BOM). The parsed value replaces `event.body`; whether it is the right object is
  * the body schema's job (400 validation_failed), so `null`, `[]` or `"x"` get there like any other
  * wrong value. `body` may be missing (API Gateway) or `null` (serverless-offline): both are empty.
  */
@@ -60,13 +61,8 @@ export const jsonBody = (): Middleware => ({
       }
     }
     if (text.trim() === '') throw new MalformedJsonError('The request body is empty; send a JSON object');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new MalformedJsonError();
-    }
-    event.body = value as string; // middy's convention: the parsed body replaces the text
+    // middy's convention: the parsed body replaces the text.
+    event.body = parseRequestJson(text) as string;
     event.isBase64Encoded = false;
   },
 });

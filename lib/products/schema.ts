@@ -40,14 +40,15 @@ export const productDescription = z
   });
 
 export const productPrice = z
-  .number()
+  // Also the message for a number whose JSON text a double cannot hold exactly (19.999999999999999).
+  .number({ error: 'price must be a number with at most 2 decimal places' })
   .positive('price must be greater than 0')
   .max(MAX_PRICE, `price must be at most ${MAX_PRICE}`)
   .refine(hasAtMostTwoDecimals, 'price must have at most 2 decimal places')
   .meta({ description: 'Unit price, an exact decimal with at most 2 places.', multipleOf: 0.01, example: 19.99 });
 
 export const productStock = z
-  .number()
+  .number({ error: 'stock must be a whole number' })
   .int('stock must be a whole number')
   .min(0, 'stock must be at least 0')
   .max(MAX_STOCK, `stock must be at most ${MAX_STOCK}`)

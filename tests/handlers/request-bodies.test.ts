@@ -81,3 +81,74 @@ describe('bodies as the gateways send them, on every handler that takes one', ()
     }
   });
 });
+
+/**
+ * Prices are judged by the number's JSON text, not by the double it becomes: `19.999999999999999`
+ * is a double equal to 20, but it is written with 15 decimals, so it is a 400, not a silent 20.00.
+ */
+describe('numbers are judged by their JSON text', () => {
+  const createWith = (priceText: string, extra = '') =>
+    invoke(createProduct, {
+      method: 'POST',
+      path: '/products',
+      admin: true,
+      rawBody: `{"name":${JSON.stringify(`Price ${priceText} ${Math.random()}`)},"price":${priceText},"stock":1${extra}}`,
+      headers: json,
+    });
+
+  it.each([
+    ['19.999999999999999', 'more decimals than a double keeps'],
+    ['19.9900000000000001', 'a 0.0000000000000001 tail'],
+    ['0.001', '3 decimals'],
+    ['19.999', '3 decimals'],
+    ['1e400', 'beyond any double'],
+    ['1e-400', 'below the smallest double'],
+    ['99999999.999999999', 'rounds to the maximum'],
+  ])('price %s (%s) is 400 validation_failed at price, and nothing is written', async (text) => {
+    const before = await tableCounts();
+    const res = await createWith(text);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.errors).toEqual([{ path: 'price', message: expect.stringMatching(/decimal/) }]);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it.each([
+    ['19.990', 19.99],
+    ['19.99', 19.99],
+    ['1e1', 10],
+    ['1E+1', 10],
+    ['1999e-2', 19.99],
+    ['0.1999e2', 19.99],
+    ['19.99000000000000000000', 19.99],
+    ['99999999.99', 99999999.99],
+    ['0.01', 0.01],
+  ])('price %s is stored as %d', async (text, price) => {
+    const res = await createWith(text);
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.price).toBe(price);
+  });
+
+  it('a stock or a quantity whose text is not exactly a whole number is a 400 (1e-400 is not 0, 1.0000000000000001 is not 1)', async () => {
+    const stock = await invoke(createProduct, {
+      method: 'POST',
+      path: '/products',
+      admin: true,
+      rawBody: `{"name":"Stock ${Math.random()}","price":1,"stock":1e-400}`,
+      headers: json,
+    });
+    expect(stock.status, stock.text).toBe(400);
+    expect(stock.body.errors.map((e: { path: string }) => e.path)).toEqual(['stock']);
+    const product = await makeProduct({ stock: 5 });
+    const before = await tableCounts();
+    const order = await invoke(createOrder, {
+      method: 'POST',
+      path: '/orders',
+      rawBody: `{"products":[{"product_id":${product.id},"quantity":1.0000000000000001}]}`,
+      headers: json,
+    });
+    expect(order.status, order.text).toBe(400);
+    expect(order.body.errors.map((e: { path: string }) => e.path)).toEqual(['products.0.quantity']);
+    expect(await tableCounts()).toEqual(before);
+  });
+});

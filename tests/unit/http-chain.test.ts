@@ -317,3 +317,86 @@ describe('bodies serverless-offline has already parsed', () => {
     },
   );
 });
+
+describe('the JSON parser', () => {
+  const post = (text: string, o: { base64?: boolean } = {}) =>
+    invoke(open, {
+      method: 'POST',
+      path: '/x',
+      rawBody: o.base64 ? Buffer.from(text).toString('base64') : text,
+      ...(o.base64 ? { isBase64Encoded: true } : {}),
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it.each([
+    '{"name":"a","qty":1,}',
+    "{'name':'a','qty':1}",
+    '{"name":"a" "qty":1}',
+    '{"name":"a\u0001","qty":1}',
+    '{"name":"\\x41","qty":1}',
+    '{"name":"a","qty":01}',
+    '{"name":"a","qty":+1}',
+    '{"name":"a","qty":1.}',
+    '{"name":"a","qty":.5}',
+    '{"name":"a","qty":NaN}',
+    '{"name":"a","qty":Infinity}',
+    '{"name":"a","qty":1} x',
+    '{"name":"a","qty":1}{}',
+    '\u00a0{"name":"a","qty":1}',
+    '[1,]',
+    '{"name":"a","qty":1', // truncated
+    '\ufeff\ufeff{"name":"a","qty":1}',
+  ])('rejects %j as JSON.parse does: 400 malformed_json', async (text) => {
+    const res = await post(text);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.code).toBe('malformed_json');
+  });
+
+  it.each([
+    ['arrays 10,000 deep', '['.repeat(10_000) + ']'.repeat(10_000)],
+    ['arrays 32,000 deep (as deep as 64 KiB goes)', '['.repeat(32_000) + ']'.repeat(32_000)],
+    ['objects 10,000 deep', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`],
+    ['arrays 10,000 deep, never closed', '['.repeat(10_000)],
+    ['a field nested 5,000 deep', `{"name":${'['.repeat(5_000)}${']'.repeat(5_000)},"qty":1}`],
+  ])('%s: a 400, not a stack overflow', async (_name, text) => {
+    const res = await post(text);
+    expect(res.status, res.text).toBe(400);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('brackets inside strings are not nesting: a long name full of them parses', async () => {
+    const res = await post(JSON.stringify({ name: '[{'.repeat(5_000), qty: 1 }));
+    expect(res.status, res.text).toBe(200);
+  });
+
+  it('a key repeated with a different value is 400 malformed_json (which one would count?); the same value twice is fine', async () => {
+    const twice = await post('{"name":"a","qty":1,"qty":2}');
+    expect(twice.status).toBe(400);
+    expect(twice.body.code).toBe('malformed_json');
+    const same = await post('{"name":"a","qty":1,"qty":1}');
+    expect(same.status, same.text).toBe(200);
+  });
+
+  it('a leading UTF-8 byte order mark is ignored (RFC 8259 §8.1 allows it), as text and as base64', async () => {
+    for (const base64 of [false, true]) {
+      const res = await post('\ufeff{"name":"a","qty":1}', { base64 });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toEqual({ name: 'a', qty: 1 });
+    }
+  });
+
+  it('a __proto__ key is an own field (an unknown field), never a prototype', async () => {
+    const res = await post('{"name":"a","qty":1,"__proto__":{"qty":2}}');
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.errors).toEqual([{ path: '__proto__', message: 'Unknown field' }]);
+  });
+
+  it('-0 and 1e0 are numbers like any other (-0 is below the minimum of 1; 1e0 is 1)', async () => {
+    const zero = await post('{"name":"a","qty":-0}');
+    expect(zero.status).toBe(400);
+    expect(zero.body.errors).toEqual([{ path: 'qty', message: expect.stringMatching(/>=\s?1/) }]);
+    const one = await post('{"name":"a","qty":1e0}');
+    expect(one.status, one.text).toBe(200);
+    expect(one.body).toEqual({ name: 'a', qty: 1 });
+  });
+});
