@@ -248,6 +248,7 @@ async function main(): Promise<void> {
     await group('http', async () => {
       if (!hasOrders || !hasList) log('handlers not found: HTTP scenarios skipped');
       else await runHttp(ctx, await orderProducts(), Math.min(settings.concurrency, HTTP_CONNECTIONS));
+      await closeDb();
     });
     await group('cold', async () => {
       log('cold start: osls package, then module init per function');

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { databaseNameOf, redactUrl, repoRoot, resolveServer } from './lib/mysql-server';
+import { devOfflineFlags } from './lib/offline-flags';
 import { describeMigrations, prepareDatabase } from './lib/prepare-database';
 
 async function main(): Promise<void> {
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     '--lambdaPort',
     process.env.LAMBDA_PORT || '3002',
     '--noPrependStageInUrl',
+    ...devOfflineFlags(),
     ...(process.env.HOST ? ['--host', process.env.HOST] : []),
   ];
   const root = repoRoot();

@@ -1,15 +1,20 @@
 /**
- * Over HTTP: serverless-offline as `npm run dev` runs it (worker threads: each concurrent
- * invocation gets its own Lambda-like instance with its own module state and its own small pool),
- * then again with `--useInProcess` (handlers in the offline process, one module instance and one
- * pool shared by all requests). autocannon drives GET /products and POST /orders. The figure is the
- * local developer's: serverless-offline's own cost (Hapi, event translation, worker messaging) is
- * in it, which API Gateway + Lambda do not have.
+ * Over HTTP: serverless-offline with worker threads (each concurrent invocation gets its own
+ * Lambda-like instance with its own module state and its own small pool), and with
+ * `--useInProcess` (handlers in the offline process: one module instance and one pool per function,
+ * shared by concurrent requests). `npm run dev` runs one of the two (scripts/lib/offline-flags.ts);
+ * its rows are divided by the in-process handler's own figure at the same concurrency and pool
+ * (`handler_*_http_ref`, measured here, right before) for `http_*_vs_handler`. autocannon drives
+ * GET /products and POST /orders. The figure is the local developer's: serverless-offline's own
+ * cost (Hapi, event translation, worker messaging) is in it, which API Gateway + Lambda do not have.
  */
 import autocannon from 'autocannon';
+import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect } from '../lib/databases';
-import type { Summary } from '../lib/load';
+import { call, loadHandler, unexpected, useDatabase } from '../lib/handlers';
+import { runLoad, type Summary, summarise } from '../lib/load';
+import { discardStdout } from '../lib/stdout';
 import { StockTracker } from '../lib/stock-check';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
 import { type OrderProducts, singleLine } from '../lib/workload';
@@ -24,7 +29,7 @@ export const HTTP_CONNECTIONS = 4;
 const START_TIMEOUT_MS = 180_000;
 
 /** serverless-offline through the one harness the e2e tests use (free ports, own process group). */
-function startBenchOffline(ctx: BenchContext, inProcess: boolean): Promise<Offline> {
+function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline> {
   return startOffline({
     databaseUrl: ctx.runUrl,
     // As `npm run dev` runs it: log lines and metrics on (the harness silences logs by default).
@@ -34,7 +39,7 @@ function startBenchOffline(ctx: BenchContext, inProcess: boolean): Promise<Offli
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
     },
-    flags: inProcess ? ['--useInProcess'] : [],
+    flags,
     readyTimeoutMs: START_TIMEOUT_MS,
   });
 }
@@ -54,15 +59,64 @@ async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return (await autocannon(opts)) as autocannon.Result;
 }
 
+/**
+ * The in-process handlers at the HTTP rows' concurrency and pool size, same database, same
+ * requests: the denominator of `http_*_vs_handler`. Rows handler_list_http_ref, handler_order_http_ref.
+ */
+async function runHandlerReference(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
+  const s = ctx.settings;
+  await useDatabase(ctx.runUrl, HTTP_POOL_SIZE);
+  const list = loadHandler(ctx.repoRoot, 'functions/products/list-products.ts');
+  const create = loadHandler(ctx.repoRoot, 'functions/orders/create-order.ts');
+  const stdout = discardStdout();
+  try {
+    const getList = async () => {
+      const reply = await call(list, { method: 'GET', path: '/products' }, 'listProducts');
+      if (reply.status !== 200) throw unexpected(reply, 200);
+    };
+    const tracker = new StockTracker(products.spreadIds);
+    const c = await connect(ctx.runUrl);
+    try {
+      await tracker.snapshot(c);
+      const placeOrder = async () => {
+        const lines = singleLine(products, 'spread');
+        const json = { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) };
+        const reply = await call(create, { method: 'POST', path: '/orders', json }, 'createOrder');
+        if (reply.status !== 201) throw unexpected(reply, 201);
+        tracker.add(lines);
+      };
+      const opts = { concurrency: connections, durationMs: s.durationMs, warmupMs: s.warmupMs };
+      const l = summarise(await runLoad(getList, opts));
+      const o = summarise(await runLoad(placeOrder, opts));
+      recordAudit(ctx, 'handler_order_http_ref', await tracker.audit(c));
+      const note = `in-process handler, ${connections} at a time, pool ${HTTP_POOL_SIZE}`;
+      addRow(ctx, 'handler_list_http_ref', l, `GET /products, ${note}`);
+      addRow(ctx, 'handler_order_http_ref', o, `POST /orders (10k products), ${note}`);
+    } finally {
+      await c.end();
+    }
+  } finally {
+    stdout.restore();
+  }
+}
+
 export async function runHttp(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
   const s = ctx.settings;
   const seconds = Math.max(1, Math.round(s.durationMs / 1000));
   // Long enough for serverless-offline's worker instances to load their modules and JIT.
   const warmupS = s.quick ? 2 : 4;
-  for (const inProcess of [false, true]) {
-    const mode = inProcess ? 'in_process' : 'workers';
-    ctx.log(`serverless-offline (${inProcess ? '--useInProcess' : 'worker threads, as npm run dev'}): starting`);
-    const offline = await startBenchOffline(ctx, inProcess);
+  const dev = devOfflineFlags({});
+  const devMode = dev.includes('--useInProcess') ? 'in_process' : 'workers';
+  ctx.details.http_mode = devMode;
+  ctx.details.http_dev_flags = dev;
+  // npm run dev's settings first, right after the in-process reference; the other mode for contrast.
+  const modes = [devMode, devMode === 'in_process' ? 'workers' : 'in_process'] as const;
+  for (const mode of modes) {
+    const inProcess = mode === 'in_process';
+    if (mode === devMode) await runHandlerReference(ctx, products, connections);
+    const how = inProcess ? '--useInProcess' : 'worker threads';
+    ctx.log(`serverless-offline (${how}${mode === devMode ? ', as npm run dev' : ''}): starting`);
+    const offline = await startBenchOffline(ctx, inProcess ? ['--useInProcess'] : []);
     try {
       // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
       await cannon({
