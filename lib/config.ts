@@ -57,6 +57,13 @@ const envSchema = z.object({
 
 export type Config = {
   stage: string;
+  /** Where this process runs (see runtimeOf). */
+  runtime: Runtime;
+  /**
+   * True on AWS Lambda (whatever the stage is called) and on the prod stage anywhere: no
+   * development admin key, real keys only, no password in a database URL.
+   */
+  requireRealSecrets: boolean;
   databaseUrl: string;
   databaseReadUrl: string | undefined;
   /** Empty when the keys come from Secrets Manager (adminApiKeySecretArn); see lib/secrets.ts. */
@@ -82,35 +89,38 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+export type Runtime = 'lambda' | 'local';
+
+/**
+ * 'lambda' when AWS Lambda runs this process: the Lambda runtime sets AWS_LAMBDA_FUNCTION_NAME
+ * (and AWS_EXECUTION_ENV=AWS_Lambda_…). serverless-offline sets those too, but also IS_OFFLINE;
+ * `osls invoke local` sets IS_LOCAL: both are 'local', as are tests and scripts, which set none.
+ * The stage's name plays no part: a function deployed as `staging` or `dev` is on Lambda all the same.
+ */
+export function runtimeOf(env: NodeJS.ProcessEnv): Runtime {
+  const local = Boolean(env.IS_OFFLINE) || Boolean(env.IS_LOCAL);
+  const lambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME) || (env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda_');
+  return lambda && !local ? 'lambda' : 'local';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const runtime = runtimeOf(env);
+  const requireRealSecrets = runtime === 'lambda' || env.STAGE === 'prod';
+  const strictWhere = requireRealSecrets ? (runtime === 'lambda' ? 'on AWS Lambda' : 'on the prod stage') : undefined;
+  // Every problem at once: a deploy that is missing two things should say both.
+  const problems = secretProblems(env, strictWhere);
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
   const e = parsed.data;
-  const fromEnv = e.ADMIN_API_KEY ?? '';
-  if (e.ADMIN_API_KEY_SECRET_ARN && fromEnv.trim() !== '') {
-    throw new ConfigError(
-      'Invalid configuration:\n  ADMIN_API_KEY: set either ADMIN_API_KEY or ADMIN_API_KEY_SECRET_ARN, not both',
-    );
-  }
-  if (e.STAGE === 'prod') {
-    // A password in an environment variable is readable by anyone who may read the function's
-    // configuration; prod takes it from Secrets Manager at run time instead.
-    for (const [name, url] of [
-      ['DATABASE_URL', e.DATABASE_URL],
-      ['DATABASE_READ_URL', e.DATABASE_READ_URL],
-    ] as const) {
-      if (url && /^mysql:\/\/[^/@]*:[^/@]*@/.test(url)) {
-        throw new ConfigError(`Invalid configuration:\n  ${name}: no password on the prod stage; set DB_SECRET_ARN`);
-      }
-    }
-  }
   // With a secret ARN the keys are fetched (and checked by parseAdminApiKeys) on first admin request.
-  const keys = e.ADMIN_API_KEY_SECRET_ARN ? [] : parseAdminApiKeys(fromEnv, e.STAGE, 'ADMIN_API_KEY');
+  const keys = e.ADMIN_API_KEY_SECRET_ARN ? [] : parseAdminApiKeys(e.ADMIN_API_KEY ?? '', strictWhere, 'ADMIN_API_KEY');
   return {
     stage: e.STAGE,
+    runtime,
+    requireRealSecrets,
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL ? e.DATABASE_READ_URL : undefined,
     adminApiKeys: keys,
@@ -132,27 +142,55 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/**
- * The admin keys in `raw` (comma-separated). Without any key the development default applies,
- * except on prod, which refuses to start without real keys (at least 24 characters each).
- */
-export function parseAdminApiKeys(raw: string, stage: string, source: string): string[] {
-  const keys = raw
+/** What is wrong with the secrets in `env` where real ones are required (`strictWhere`). */
+function secretProblems(env: NodeJS.ProcessEnv, strictWhere: string | undefined): string[] {
+  const problems: string[] = [];
+  const key = env.ADMIN_API_KEY?.trim() ?? '';
+  const keySecret = env.ADMIN_API_KEY_SECRET_ARN?.trim() ?? '';
+  if (keySecret !== '' && key !== '') {
+    problems.push('ADMIN_API_KEY: set either ADMIN_API_KEY or ADMIN_API_KEY_SECRET_ARN, not both');
+  } else if (keySecret === '') {
+    const problem = adminKeyProblem(key, strictWhere);
+    if (problem) problems.push(`ADMIN_API_KEY: ${problem}`);
+  }
+  if (strictWhere !== undefined) {
+    // A password in an environment variable is readable by anyone who may read the function's
+    // configuration (and sits in the deployment template); it comes from Secrets Manager at run time.
+    for (const name of ['DATABASE_URL', 'DATABASE_READ_URL'] as const) {
+      if (/^mysql:\/\/[^/@]*:[^/@]*@/.test(env[name] ?? '')) {
+        problems.push(`${name}: no password ${strictWhere}; set DB_SECRET_ARN`);
+      }
+    }
+  }
+  return problems;
+}
+
+const splitKeys = (raw: string): string[] =>
+  raw
     .split(',')
     .map((k) => k.trim())
     .filter((k) => k.length > 0);
-  if (keys.length === 0) {
-    if (stage === 'prod') {
-      throw new ConfigError(`Invalid configuration:\n  ${source}: required on the prod stage`);
-    }
-    keys.push(DEV_ADMIN_API_KEY);
+
+function adminKeyProblem(raw: string, strictWhere: string | undefined): string | undefined {
+  if (strictWhere === undefined) return undefined;
+  const keys = splitKeys(raw);
+  if (keys.length === 0) return `required ${strictWhere}`;
+  if (keys.some((k) => k === DEV_ADMIN_API_KEY || k.length < 24)) {
+    return `${strictWhere} every key must be at least 24 characters and not the development default`;
   }
-  if (stage === 'prod' && keys.some((k) => k === DEV_ADMIN_API_KEY || k.length < 24)) {
-    throw new ConfigError(
-      `Invalid configuration:\n  ${source}: on prod every key must be at least 24 characters and not the development default`,
-    );
-  }
-  return keys;
+  return undefined;
+}
+
+/**
+ * The admin keys in `raw` (comma-separated). Without any key the development default applies
+ * locally. Where real secrets are required (`strictWhere` names where: on AWS Lambda, on the prod
+ * stage) there is no default: real keys, at least 24 characters each, or a ConfigError.
+ */
+export function parseAdminApiKeys(raw: string, strictWhere: string | undefined, source: string): string[] {
+  const problem = adminKeyProblem(raw, strictWhere);
+  if (problem) throw new ConfigError(`Invalid configuration:\n  ${source}: ${problem}`);
+  const keys = splitKeys(raw);
+  return keys.length > 0 ? keys : [DEV_ADMIN_API_KEY];
 }
 
 let cached: Config | undefined;
@@ -162,6 +200,10 @@ export function config(): Config {
   cached ??= loadConfig();
   return cached;
 }
+
+// On AWS Lambda a bad configuration (no real admin key, a password in a URL, …) stops the function
+// at start-up (module initialisation), before it serves anything; locally it is read on first use.
+if (runtimeOf(process.env) === 'lambda') config();
 
 /** Tests only: forget the cached configuration so a changed environment is read again. */
 export function resetConfigForTests(): void {

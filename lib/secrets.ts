@@ -51,5 +51,9 @@ export async function adminApiKeys(): Promise<readonly string[]> {
   const cfg = config();
   if (!cfg.adminApiKeySecretArn) return cfg.adminApiKeys;
   const raw = await fetchSecretString(cfg.adminApiKeySecretArn, false);
-  return parseAdminApiKeys(raw, cfg.stage, 'ADMIN_API_KEY_SECRET_ARN');
+  return parseAdminApiKeys(
+    raw,
+    cfg.requireRealSecrets ? 'from Secrets Manager' : undefined,
+    'ADMIN_API_KEY_SECRET_ARN',
+  );
 }
