@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
-import { apiEvent } from '../support/events';
+import { apiEvent } from '../../scripts/lib/lambda';
 import { functionOf, lambdaRuntimeEnv, type Packaged, packageStage, runPackaged } from '../support/packaged';
 
 const SHELL_PASSWORD = 'shell-password-4f1e9';
