@@ -12,7 +12,8 @@ import autocannon from 'autocannon';
 import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect } from '../lib/databases';
-import { call, loadHandler, unexpected, useDatabase } from '../lib/handlers';
+import { invoke, loadHandler } from '../../scripts/lib/lambda';
+import { unexpected, useDatabase } from '../lib/handlers';
 import { runLoad, type Summary, summarise } from '../lib/load';
 import { discardStdout } from '../lib/stdout';
 import { StockTracker } from '../lib/stock-check';
@@ -71,7 +72,7 @@ async function runHandlerReference(ctx: BenchContext, products: OrderProducts, c
   const stdout = discardStdout();
   try {
     const getList = async () => {
-      const reply = await call(list, { method: 'GET', path: '/products' }, 'listProducts');
+      const reply = await invoke(list, { method: 'GET', path: '/products' }, 'listProducts');
       if (reply.status !== 200) throw unexpected(reply, 200);
     };
     const tracker = new StockTracker(products.spreadIds);
@@ -81,7 +82,7 @@ async function runHandlerReference(ctx: BenchContext, products: OrderProducts, c
       const placeOrder = async () => {
         const lines = singleLine(products, 'spread');
         const json = { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) };
-        const reply = await call(create, { method: 'POST', path: '/orders', json }, 'createOrder');
+        const reply = await invoke(create, { method: 'POST', path: '/orders', json }, 'createOrder');
         if (reply.status !== 201) throw unexpected(reply, 201);
         tracker.add(lines);
       };
