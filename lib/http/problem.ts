@@ -9,7 +9,24 @@ export interface Problem {
   detail: string;
   code: string;
   errors?: readonly object[];
+  /** How many problems were left out of `errors` (only when there were more than MAX_LISTED_ERRORS). */
+  errors_omitted?: number;
   request_id: string;
+}
+
+/**
+ * At most this many `errors` of a validation_failed are listed, so that one small request (100
+ * empty order lines, 1,000 unknown fields) cannot buy a response many times its size. The lists of
+ * insufficient_stock and unknown_product stay complete: they have at most one entry per order line
+ * (≤ 100), each no bigger than the line it reports.
+ */
+export const MAX_LISTED_ERRORS = 50;
+
+function errorList(error: AppError): Pick<Problem, 'errors' | 'errors_omitted'> {
+  const { errors } = error;
+  if (!errors) return {};
+  if (error.code !== 'validation_failed' || errors.length <= MAX_LISTED_ERRORS) return { errors };
+  return { errors: errors.slice(0, MAX_LISTED_ERRORS), errors_omitted: errors.length - MAX_LISTED_ERRORS };
 }
 
 export const PROBLEM_TYPE_BASE = 'https://errors.shop.example/';
@@ -35,7 +52,7 @@ const allow: HeaderValue = (e) => (e instanceof MethodNotAllowedError ? e.allowe
  */
 // biome-ignore format: one line per code reads as a table
 export const HTTP_ERRORS = {
-  validation_failed: { status: 400, title: 'Validation failed', when: 'A body, query or path parameter is invalid; `errors` lists every problem.' },
+  validation_failed: { status: 400, title: 'Validation failed', when: 'A body, query or path parameter is invalid; `errors` lists every problem, at most 50 (`errors_omitted` counts the rest).' },
   malformed_json: { status: 400, title: 'Malformed JSON', when: 'The request body is empty or is not valid JSON.' },
   unauthorized: { status: 401, title: 'Unauthorized', when: 'Admin endpoint without a valid `Authorization: Bearer <key>`.', headers: { 'WWW-Authenticate': () => 'Bearer realm="shop-api"' } },
   route_not_found: { status: 404, title: 'Route not found', when: 'No endpoint at this path.' },
@@ -90,7 +107,7 @@ export function problemOf(error: AppError, requestId: string): Problem {
     status,
     detail: error.code === 'internal_error' ? 'An unexpected error occurred' : error.message,
     code: error.code,
-    ...(error.errors ? { errors: error.errors } : {}),
+    ...errorList(error),
     request_id: requestId,
   };
 }

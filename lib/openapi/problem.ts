@@ -39,7 +39,16 @@ export const problem = z
     errors: z
       .array(z.union([fieldError, stockShortfall, unknownProduct]))
       .optional()
-      .meta({ description: 'Every individual problem, for the codes that list them.' }),
+      .meta({
+        description:
+          'Every individual problem, for the codes that list them; for validation_failed at most 50 (see `errors_omitted`).',
+      }),
+    errors_omitted: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'How many more problems there were beyond the 50 listed in `errors`.', example: 150 }),
     request_id: z.string().meta({ description: 'Same as the X-Request-Id response header.' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
