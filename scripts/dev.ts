@@ -3,15 +3,18 @@
  * and migrates the database, then serves the API with serverless-offline.
  *
  * Environment: DATABASE_URL (database name defaults to `shop`), PORT (5002), LAMBDA_PORT (3002),
- * HOST (serverless-offline's default, localhost; 0.0.0.0 in a container), DEV_DB_PORT (3307).
+ * HOST (serverless-offline's default, localhost; 0.0.0.0 in a container), DEV_DB_PORT (3307). Any of
+ * them may be in `.env` (see .env.example); what the shell sets wins.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { loadDotEnv } from './lib/dotenv';
 import { databaseNameOf, redactUrl, repoRoot, resolveServer } from './lib/mysql-server';
 import { devOfflineFlags } from './lib/offline-flags';
 import { describeMigrations, prepareDatabase } from './lib/prepare-database';
 
 async function main(): Promise<void> {
+  if (loadDotEnv(repoRoot())) console.log('shop-api dev: read .env');
   const fromEnv = process.env.DATABASE_URL;
   const name = (fromEnv ? databaseNameOf(fromEnv) : undefined) ?? 'shop';
   const server = await resolveServer('dev');
