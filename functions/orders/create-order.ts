@@ -1,11 +1,11 @@
 import { db } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
-import { placeOrderBody, placeOrderHeaders } from '../../lib/orders/schema';
+import { createOrderRoute } from '../../lib/orders/routes';
 import { placeOrder } from '../../lib/orders/service';
 
-/** POST /orders: 201 + Location; a repeated Idempotency-Key replays the stored 201. */
-export const handler = endpoint({ body: placeOrderBody, headers: placeOrderHeaders }, async ({ body, headers }) => {
+/** 201 + Location; a repeated Idempotency-Key replays the stored 201. */
+export const handler = endpoint(createOrderRoute, async ({ body, headers }) => {
   const placed = await placeOrder(db(), { products: body.products, idempotencyKey: headers['idempotency-key'] });
   return json(201, placed.order, {
     Location: `/orders/${placed.order.id}`,

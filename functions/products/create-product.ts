@@ -3,10 +3,10 @@ import { endpoint } from '../../lib/http/handler';
 import { etagOf } from '../../lib/http/etag';
 import { json } from '../../lib/http/response';
 import { productVersion } from '../../lib/products/present';
-import { createProductBody } from '../../lib/products/schema';
+import { createProductRoute } from '../../lib/products/routes';
 import { createProduct } from '../../lib/products/service';
 
-export const handler = endpoint({ admin: true, body: createProductBody }, async ({ body }) => {
+export const handler = endpoint(createProductRoute, async ({ body }) => {
   const product = await createProduct(db(), body);
   return json(201, product, { Location: `/products/${product.id}`, ETag: etagOf(productVersion(product)) });
 });

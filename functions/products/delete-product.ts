@@ -1,10 +1,10 @@
 import { db } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { noContent } from '../../lib/http/response';
-import { productIdParams } from '../../lib/http/schemas';
+import { deleteProductRoute } from '../../lib/products/routes';
 import { archiveProduct } from '../../lib/products/service';
 
-export const handler = endpoint({ admin: true, params: productIdParams }, async ({ params }) => {
+export const handler = endpoint(deleteProductRoute, async ({ params }) => {
   await archiveProduct(db(), params.id);
   return noContent();
 });

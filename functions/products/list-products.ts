@@ -2,10 +2,10 @@ import { readDb } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { cacheableJson } from '../../lib/http/response';
 import { publicCacheControl } from '../../lib/products/present';
-import { listProductsQuery } from '../../lib/products/schema';
+import { listProductsRoute } from '../../lib/products/routes';
 import { listProducts } from '../../lib/products/service';
 
-export const handler = endpoint({ query: listProductsQuery }, async ({ query, headers }) => {
+export const handler = endpoint(listProductsRoute, async ({ query, headers }) => {
   const page = await listProducts(readDb(), query);
   return cacheableJson(page, headers['if-none-match'], publicCacheControl());
 });

@@ -1,8 +1,9 @@
 import { endpoint } from '../../lib/http/handler';
 import { DOCS_CSP, DOCS_HTML } from '../../lib/openapi/docs-page';
+import { docsRoute } from '../../lib/system/routes';
 
-/** GET /docs: the HTML API reference (Swagger UI); its scripts and styles come from /docs/{file}. */
-export const handler = endpoint({}, async () => ({
+/** The HTML API reference (Swagger UI); its scripts and styles come from the docsAsset route. */
+export const handler = endpoint(docsRoute, async () => ({
   statusCode: 200,
   headers: {
     'Content-Type': 'text/html; charset=utf-8',

@@ -1,9 +1,10 @@
 import { MethodNotAllowedError, RouteNotFoundError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
 import { allowedMethods } from '../../lib/http/routes';
+import { notFoundFunction } from '../../lib/system/routes';
 
-/** The catch-all route: 405 with `Allow` for a known path, else 404 route_not_found. */
-export const handler = endpoint({}, async ({ event }) => {
+/** The catch-all: 405 with `Allow` for a known path, else 404 route_not_found. */
+export const handler = endpoint(notFoundFunction, async ({ event }) => {
   const method = event.requestContext.http.method;
   const path = event.rawPath;
   const allowed = allowedMethods(path);

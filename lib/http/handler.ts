@@ -1,7 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
 import { adminApiKeys } from '../secrets';
@@ -9,6 +8,7 @@ import { assertAdmin } from './auth';
 import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
 import { jsonBody } from './json-body';
 import type { HttpResult } from './response';
+import type { RouteDeclaration } from './route';
 import { parseAll } from './validation';
 
 type Event = APIGatewayProxyEventV2;
@@ -25,15 +25,12 @@ export interface RequestInput<B, Q, P> {
   context: Context;
 }
 
-export interface EndpointSpec<B, Q, P> {
-  /** Admin endpoints check the Bearer key before anything else about the request. */
-  admin?: boolean;
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
-  params?: z.ZodType<P>;
-  /** Validates request headers (names lower-cased); handlers read the values from `headers`. */
-  headers?: z.ZodType;
-}
+/**
+ * What the chain needs of a declaration: a route's (lib/http/route.ts), or the catch-all's, which
+ * has no inputs of its own.
+ */
+export type EndpointDeclaration<B, Q, P> = Pick<RouteDeclaration<B, Q, P>, 'functionName'> &
+  Partial<Pick<RouteDeclaration<B, Q, P>, 'admin' | 'body' | 'query' | 'params' | 'headers'>>;
 
 /**
  * Next to the logging/metrics middleware, outermost: every response (success or failure) carries X-Request-Id, and every thrown value
@@ -68,26 +65,27 @@ const adminAuth = (): Middleware => ({
 });
 
 /**
- * The one middy chain every HTTP handler is wrapped in: observability (log line, metrics) →
- * boundary (request id, problem+json) → header normaliser → admin key → JSON body → zod → handler.
- * middy runs `onError` innermost first, so observability sees the boundary's mapped error and response.
+ * The one middy chain every HTTP handler is wrapped in, configured by the route's declaration:
+ * observability (log line, metrics) → boundary (request id, problem+json) → header normaliser →
+ * admin key → JSON body → zod → handler. middy runs `onError` innermost first, so observability
+ * sees the boundary's mapped error and response.
  */
 export function endpoint<B = undefined, Q = undefined, P = undefined>(
-  spec: EndpointSpec<B, Q, P>,
+  route: EndpointDeclaration<B, Q, P>,
   fn: (input: RequestInput<B, Q, P>) => Promise<HttpResult>,
 ) {
   const chain = middy<Event, APIGatewayProxyResultV2, Error, Context>()
     .use(observability())
     .use(httpBoundary())
     .use(httpHeaderNormalizer());
-  if (spec.admin) chain.use(adminAuth());
-  if (spec.body) chain.use(jsonBody());
+  if (route.admin) chain.use(adminAuth());
+  if (route.body) chain.use(jsonBody());
   const handler = chain.handler(async (event, context) => {
     const input = parseAll({
-      body: { schema: spec.body, value: event.body as unknown },
-      query: { schema: spec.query, value: event.queryStringParameters ?? {} },
-      params: { schema: spec.params, value: event.pathParameters ?? {} },
-      headers: { schema: spec.headers, value: event.headers ?? {} },
+      body: { schema: route.body, value: event.body as unknown },
+      query: { schema: route.query, value: event.queryStringParameters ?? {} },
+      params: { schema: route.params, value: event.pathParameters ?? {} },
+      headers: { schema: route.headers, value: event.headers ?? {} },
     });
     return fn({
       body: input.body as B,
@@ -102,6 +100,6 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
   // Per-request counters (DB retries) are bumped deep in services; the scope must span the whole chain.
   const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
     withRequestCounts(() => handler(event, context));
-  // The spec rides along so a test can check that the OpenAPI document uses these very schemas.
-  return Object.assign(invoke, { spec });
+  // The declaration rides along so a test can check that each handler serves the route it is deployed for.
+  return Object.assign(invoke, { route });
 }

@@ -1,5 +1,6 @@
 import { isConnectionError, isRetryableLockError } from '../db/errors';
 import { AppError, BusyError, DatabaseUnavailableError, type ErrorCode, MethodNotAllowedError } from '../errors';
+import type { ResponseHeader } from './route';
 
 /** An RFC 9457 problem document as this API sends it. */
 export interface Problem {
@@ -40,7 +41,7 @@ export interface HttpErrorEntry {
   title: string;
   /** When a client gets it (the error table in the docs and the OpenAPI document). */
   when: string;
-  headers?: Readonly<Record<string, HeaderValue>>;
+  headers?: Readonly<Partial<Record<ResponseHeader, HeaderValue>>>;
 }
 
 const retryAfter: HeaderValue = (e) => (e.retryAfterS === undefined ? undefined : String(e.retryAfterS));

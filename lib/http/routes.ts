@@ -1,28 +1,24 @@
-/**
- * Every HTTP route, with the function that serves it. serverless.yml declares the same functions
- * (a test keeps the two in step); the catch-all uses this table to tell 405 from 404.
- */
-export interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  path: string;
-  functionName: string;
-  admin: boolean;
-}
+import { ORDER_ROUTES, purgeIdempotencyKeysFunction } from '../orders/routes';
+import { PRODUCT_ROUTES } from '../products/routes';
+import { migrateFunction, notFoundFunction, SYSTEM_ROUTES } from '../system/routes';
+import type { FunctionDeclaration, RouteDeclaration } from './route';
 
-export const ROUTES: readonly Route[] = [
-  { method: 'GET', path: '/products', functionName: 'listProducts', admin: false },
-  { method: 'POST', path: '/products', functionName: 'createProduct', admin: true },
-  { method: 'GET', path: '/products/{id}', functionName: 'getProduct', admin: false },
-  { method: 'PATCH', path: '/products/{id}', functionName: 'updateProduct', admin: true },
-  { method: 'DELETE', path: '/products/{id}', functionName: 'deleteProduct', admin: true },
-  { method: 'POST', path: '/orders', functionName: 'createOrder', admin: false },
-  { method: 'GET', path: '/orders', functionName: 'listOrders', admin: true },
-  { method: 'GET', path: '/orders/{id}', functionName: 'getOrder', admin: false },
-  { method: 'POST', path: '/orders/{id}/cancel', functionName: 'cancelOrder', admin: true },
-  { method: 'GET', path: '/health', functionName: 'health', admin: false },
-  { method: 'GET', path: '/openapi.json', functionName: 'openapi', admin: false },
-  { method: 'GET', path: '/docs', functionName: 'docs', admin: false },
-  { method: 'GET', path: '/docs/{file}', functionName: 'docsAsset', admin: false },
+/**
+ * Every route and every Lambda function, as declared next to their domains. The OpenAPI document,
+ * the 405/`Allow` table below and the `functions:` section of serverless.yml (deploy/serverless-functions.ts)
+ * are made from these lists; a new route is a declaration in its domain's routes.ts (plus its
+ * handler), listed there in the domain's array.
+ */
+export const ROUTES: readonly RouteDeclaration[] = [...PRODUCT_ROUTES, ...ORDER_ROUTES, ...SYSTEM_ROUTES];
+
+/** Every Lambda function in deploy order: the routes, then the functions that are not routes. */
+export const FUNCTIONS: ReadonlyArray<RouteDeclaration | FunctionDeclaration> = [
+  ...PRODUCT_ROUTES,
+  ...ORDER_ROUTES,
+  purgeIdempotencyKeysFunction,
+  ...SYSTEM_ROUTES,
+  notFoundFunction,
+  migrateFunction,
 ];
 
 // Exact paths only: API Gateway routes `/docs/` to the catch-all, and a 405 there would wrongly

@@ -11,10 +11,11 @@ import { version } from '../../package.json';
 import { ERROR_CODES, type ErrorCode } from '../errors';
 import { httpErrorOf, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { JSON_CONTENT_TYPE } from '../http/response';
-import { ROUTES, type Route } from '../http/routes';
+import type { ResponseHeader, RouteDeclaration } from '../http/route';
+import { ROUTES } from '../http/routes';
 import { errorTableMarkdown } from './error-table';
 import { placeOrderBody } from '../orders/schema';
-import { OPERATIONS, type OperationDoc, RESPONSE_HEADERS, type ResponseHeader } from './operations';
+import { RESPONSE_HEADERS } from './headers';
 import { problem, problemExample } from './problem';
 
 export const ADMIN_SECURITY_SCHEME = 'adminKey';
@@ -29,11 +30,6 @@ function headerParams(...schemas: Array<z.ZodObject | undefined>): z.ZodObject |
   return z.object(Object.fromEntries(entries.map(([k, v]) => [canonicalHeader(k), v])));
 }
 
-function responseHeaderName(name: string): ResponseHeader {
-  if (!(name in RESPONSE_HEADERS)) throw new Error(`lib/openapi/operations.ts does not describe the header ${name}`);
-  return name as ResponseHeader;
-}
-
 function responseHeaders(names: readonly ResponseHeader[]): z.ZodObject {
   const all: ResponseHeader[] = ['X-Request-Id', ...names];
   return z.object(Object.fromEntries(all.map((n) => [n, RESPONSE_HEADERS[n]])));
@@ -43,14 +39,15 @@ function responseHeaders(names: readonly ResponseHeader[]): z.ZodObject {
  * The errors an operation can answer with: its own domain errors, plus those that follow from how
  * it is wrapped (body → 400/413/415, inputs → 400, admin → 401, database → 503, anything → 500).
  */
-export function errorCodesOf(route: Route, op: OperationDoc): ErrorCode[] {
+export function errorCodesOf(route: RouteDeclaration): ErrorCode[] {
   const codes = new Set<ErrorCode>();
-  if (op.body || op.query || op.params || op.headers) codes.add('validation_failed');
-  if (op.body) for (const c of ['malformed_json', 'payload_too_large', 'unsupported_media_type'] as const) codes.add(c);
+  if (route.body || route.query || route.params || route.headers) codes.add('validation_failed');
+  if (route.body)
+    for (const c of ['malformed_json', 'payload_too_large', 'unsupported_media_type'] as const) codes.add(c);
   if (route.admin) codes.add('unauthorized');
-  for (const c of op.errors) codes.add(c);
+  for (const c of route.errors) codes.add(c);
   codes.add('internal_error');
-  if (op.usesDatabase !== false) codes.add('database_unavailable');
+  if (route.usesDatabase !== false) codes.add('database_unavailable');
   return ERROR_CODES.filter((c) => codes.has(c));
 }
 
@@ -62,9 +59,7 @@ function errorResponses(codes: ErrorCode[]): Record<string, ZodOpenApiResponseOb
   }
   const out: Record<string, ZodOpenApiResponseObject> = {};
   for (const [status, list] of byStatus) {
-    const headers = [...new Set(list.flatMap((c) => Object.keys(httpErrorOf(c).headers ?? {})))].map(
-      responseHeaderName,
-    );
+    const headers = [...new Set(list.flatMap((c) => Object.keys(httpErrorOf(c).headers ?? {}) as ResponseHeader[]))];
     out[String(status)] = {
       description: list.map((c) => `\`${c}\`: ${httpErrorOf(c).when}`).join('\n\n'),
       headers: responseHeaders(headers),
@@ -81,9 +76,9 @@ function errorResponses(codes: ErrorCode[]): Record<string, ZodOpenApiResponseOb
   return out;
 }
 
-function operationOf(route: Route, op: OperationDoc): ZodOpenApiOperationObject {
+function operationOf(route: RouteDeclaration): ZodOpenApiOperationObject {
   const responses: Record<string, ZodOpenApiResponseObject> = {};
-  for (const r of op.responses) {
+  for (const r of route.responses) {
     const content = r.schema
       ? { [JSON_CONTENT_TYPE]: { schema: r.schema } }
       : r.contentTypes
@@ -95,28 +90,28 @@ function operationOf(route: Route, op: OperationDoc): ZodOpenApiOperationObject 
       ...(content ? { content } : {}),
     };
   }
-  Object.assign(responses, errorResponses(errorCodesOf(route, op)));
+  Object.assign(responses, errorResponses(errorCodesOf(route)));
 
-  const header = headerParams(op.headers, op.otherHeaders);
+  const header = headerParams(route.headers, route.otherHeaders);
   return {
     operationId: route.functionName,
-    summary: op.summary,
-    ...(op.description ? { description: op.description } : {}),
-    tags: [op.tag],
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
     ...(route.admin ? { security: [{ [ADMIN_SECURITY_SCHEME]: [] }] } : {}),
     requestParams: {
-      ...(op.params ? { path: op.params as z.ZodObject } : {}),
-      ...(op.query ? { query: op.query as z.ZodObject } : {}),
+      ...(route.params ? { path: route.params as z.ZodObject } : {}),
+      ...(route.query ? { query: route.query as z.ZodObject } : {}),
       ...(header ? { header } : {}),
     },
-    ...(op.body
+    ...(route.body
       ? {
           requestBody: {
             required: true,
             content: {
               'application/json': {
-                schema: op.body,
-                ...(op.bodyExample !== undefined ? { example: op.bodyExample } : {}),
+                schema: route.body,
+                ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}),
               },
             },
           },
@@ -129,7 +124,7 @@ function operationOf(route: Route, op: OperationDoc): ZodOpenApiOperationObject 
 /** Attaches the documented query example to each query parameter (the wire values). */
 function addQueryExamples(doc: oas31.OpenAPIObject): void {
   for (const route of ROUTES) {
-    const example = OPERATIONS[route.functionName]?.queryExample;
+    const example = route.queryExample;
     const operation = doc.paths?.[route.path]?.[route.method.toLowerCase() as 'get'];
     if (!example || !operation) continue;
     for (const param of operation.parameters ?? []) {
@@ -159,11 +154,9 @@ const integerOnTheWire: ZodOpenApiOverride = ({ jsonSchema, zodSchema }) => {
 export function buildOpenApiDocument(): oas31.OpenAPIObject {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of ROUTES) {
-    const op = OPERATIONS[route.functionName];
-    if (!op) throw new Error(`lib/openapi/operations.ts has no entry for route ${route.functionName}`);
     paths[route.path] ??= {};
     const item = paths[route.path] as Record<string, ZodOpenApiOperationObject>;
-    item[route.method.toLowerCase()] = operationOf(route, op);
+    item[route.method.toLowerCase()] = operationOf(route);
   }
 
   const doc = createDocument(

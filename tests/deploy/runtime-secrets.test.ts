@@ -169,7 +169,7 @@ describe('database credentials from Secrets Manager', () => {
 });
 
 describe('admin key from Secrets Manager', () => {
-  const adminHandler = endpoint({ admin: true }, async () => json(200, { ok: true }));
+  const adminHandler = endpoint({ functionName: 'test', admin: true }, async () => json(200, { ok: true }));
 
   it('accepts the key held in the secret and rejects any other, the development default included', async () => {
     const adminSecret = arn('admin-ok');

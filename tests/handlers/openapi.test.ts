@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { oas31 } from 'zod-openapi';
 import { handler as notFound } from '../../functions/system/not-found';
@@ -10,31 +9,23 @@ import { DEV_ADMIN_API_KEY, config } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { ERROR_CODES, type ErrorCode } from '../../lib/errors';
 import { HTTP_ERRORS } from '../../lib/http/problem';
-import type { EndpointSpec } from '../../lib/http/handler';
-import { ROUTES } from '../../lib/http/routes';
-import { OPERATIONS } from '../../lib/openapi/operations';
+import type { FunctionDeclaration, RouteDeclaration } from '../../lib/http/route';
+import { FUNCTIONS, ROUTES } from '../../lib/http/routes';
+import { serverlessFunctions } from '../../deploy/serverless-functions';
 import { archiveProduct } from '../../lib/products/service';
 import { invoke } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
 
 const root = join(__dirname, '..', '..');
 type Method = 'get' | 'post' | 'patch' | 'delete';
-type AnyHandler = Parameters<typeof invoke>[0] & { spec: EndpointSpec<unknown, unknown, unknown> };
+type AnyHandler = Parameters<typeof invoke>[0] & { route: RouteDeclaration | FunctionDeclaration };
 
-interface ServerlessFunction {
-  handler: string;
-  events?: Array<{ httpApi?: '*' | { method: string; path: string } }>;
-}
-
-/** The HTTP routes serverless.yml deploys: `GET /products/{id}` → function name and handler module. */
+/** The HTTP routes the `functions:` section of serverless.yml deploys: `GET /products/{id}` → function name and handler. */
 function serverlessRoutes(): Map<string, { functionName: string; handler: string }> {
-  const doc = yaml.load(readFileSync(join(root, 'serverless.yml'), 'utf8')) as {
-    functions: Record<string, ServerlessFunction>;
-  };
   const out = new Map<string, { functionName: string; handler: string }>();
-  for (const [functionName, fn] of Object.entries(doc.functions)) {
+  for (const [functionName, fn] of Object.entries(serverlessFunctions())) {
     for (const event of fn.events ?? []) {
-      if (!event.httpApi || event.httpApi === '*') continue; // the catch-all
+      if (!('httpApi' in event) || event.httpApi === '*') continue; // the catch-all
       out.set(`${event.httpApi.method.toUpperCase()} ${event.httpApi.path}`, { functionName, handler: fn.handler });
     }
   }
@@ -82,23 +73,25 @@ describe('GET /openapi.json', () => {
   });
 
   it('documents every route serverless.yml deploys, and nothing else', () => {
+    // serverless.yml takes its functions from the declarations, through deploy/functions.js.
+    expect(readFileSync(join(root, 'serverless.yml'), 'utf8')).toMatch(
+      /^functions: \$\{file\(\.\/deploy\/functions\.js\)\}$/m,
+    );
     const deployed = [...serverlessRoutes().keys()].sort();
     expect(operationsOf(doc).sort()).toEqual(deployed);
     expect(ROUTES.map((r) => `${r.method} ${r.path}`).sort()).toEqual(deployed);
   });
 
-  it('describes each route with the very schemas its handler validates with', async () => {
-    for (const [route, { functionName, handler }] of serverlessRoutes()) {
-      const spec = (await loadHandler(handler)).spec;
-      const op = OPERATIONS[functionName];
-      expect(op, route).toBeDefined();
-      expect(op?.body, `${route} body`).toBe(spec.body);
-      expect(op?.query, `${route} query`).toBe(spec.query);
-      expect(op?.params, `${route} params`).toBe(spec.params);
-      expect(op?.headers, `${route} headers`).toBe(spec.headers);
-      const admin = ROUTES.find((r) => `${r.method} ${r.path}` === route)?.admin;
-      expect(spec.admin ?? false, `${route} admin`).toBe(admin);
+  it('deploys each HTTP handler with the declaration it is wrapped in (so its schemas are the documented ones)', async () => {
+    const deployed = serverlessFunctions();
+    for (const declared of FUNCTIONS) {
+      const fn = deployed[declared.functionName];
+      expect(fn?.handler, declared.functionName).toBe(`${declared.lambda.handler}.handler`);
+      if ('method' in declared || 'catchAll' in declared.trigger) {
+        expect((await loadHandler(fn?.handler ?? '')).route, declared.functionName).toBe(declared);
+      }
     }
+    expect(Object.keys(deployed)).toEqual(FUNCTIONS.map((f) => f.functionName));
   });
 
   it('puts the Bearer scheme on admin routes only', () => {
@@ -198,12 +191,11 @@ describe('examples in the document', () => {
   }
 
   it('are accepted by the real handlers', async () => {
-    const routes = serverlessRoutes();
     let checked = 0;
     for (const route of ROUTES) {
       const { op, body, query } = await exampleRequest(route.path, route.method.toLowerCase() as Method);
       if (body === undefined && Object.keys(query).length === 0) continue;
-      const handler = await loadHandler(routes.get(`${route.method} ${route.path}`)?.handler ?? '');
+      const handler = await loadHandler(`${route.lambda.handler}.handler`);
 
       // Path ids and product ids in bodies cannot be static: point them at records made for the test.
       const product = await makeProduct({ stock: 1_000 });

@@ -66,23 +66,26 @@ function metric(lines: Line[], name: string): { total: number; dimensionSets: st
 const SECRET_BODY_VALUE = 'card-4111-1111-1111-1111';
 const COOKIE_VALUE = 'session=very-secret-cookie';
 
-const adminEcho = endpoint({ admin: true, body: z.object({ card: z.string() }).strict() }, async () =>
-  json(200, { ok: true }),
+const adminEcho = endpoint(
+  { functionName: 'test', admin: true, body: z.object({ card: z.string() }).strict() },
+  async () => json(200, { ok: true }),
 );
-const crashing = endpoint({}, async () => {
+const crashing = endpoint({ functionName: 'test' }, async () => {
   throw new Error('kaboom: connection string mysql://root:pw@db/shop');
 });
-const placing = endpoint({}, async () => {
+const placing = endpoint({ functionName: 'test' }, async () => {
   countRetry();
   countRetry();
   return json(201, { id: 'ord_x' });
 });
-const replaying = endpoint({}, async () => json(201, { id: 'ord_x' }, { 'Idempotent-Replayed': 'true' }));
-const shortOfStock = endpoint({}, async () => {
+const replaying = endpoint({ functionName: 'test' }, async () =>
+  json(201, { id: 'ord_x' }, { 'Idempotent-Replayed': 'true' }),
+);
+const shortOfStock = endpoint({ functionName: 'test' }, async () => {
   throw new InsufficientStockError([{ product_id: 1, requested: 5, available: 2 }]);
 });
 const retrying = (n: number) =>
-  endpoint({}, async () => {
+  endpoint({ functionName: 'test' }, async () => {
     for (let i = 0; i < n; i++) {
       countRetry();
       await new Promise((r) => setImmediate(r));

@@ -7,15 +7,15 @@ import { json } from '../../lib/http/response';
 import { apiEvent, invoke, lambdaContext } from '../../scripts/lib/lambda';
 
 const body = z.object({ name: z.string().min(1), qty: z.number().int().min(1) }).strict();
-const echo = endpoint({ body, admin: true }, async ({ body }) => json(201, body));
-const open = endpoint({ body }, async ({ body }) => json(200, body));
-const boom = endpoint({}, async () => {
+const echo = endpoint({ functionName: 'test', body, admin: true }, async ({ body }) => json(201, body));
+const open = endpoint({ functionName: 'test', body }, async ({ body }) => json(200, body));
+const boom = endpoint({ functionName: 'test' }, async () => {
   throw Object.assign(new Error("ER_PARSE_ERROR near 'SELECT secret FROM users'"), { errno: 1064 });
 });
-const lostDb = endpoint({}, async () => {
+const lostDb = endpoint({ functionName: 'test' }, async () => {
   throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:3306'), { code: 'ECONNREFUSED' });
 });
-const deadlock = endpoint({}, async () => {
+const deadlock = endpoint({ functionName: 'test' }, async () => {
   throw Object.assign(new Error('Deadlock found'), { errno: 1213 });
 });
 
@@ -180,7 +180,7 @@ describe('the middy chain', () => {
   });
 
   it('gives domain errors their catalogue status and stable code', async () => {
-    const h = endpoint({}, async () => {
+    const h = endpoint({ functionName: 'test' }, async () => {
       throw new AppError('product_not_found', 'Product 9 does not exist');
     });
     const res = await invoke(h, { path: '/x' });
