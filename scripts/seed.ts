@@ -14,6 +14,7 @@
 import { type Kysely, sql } from 'kysely';
 import { createDb } from '../lib/db/client';
 import type { DB, NewProductRow } from '../lib/db/types';
+import { insertProducts } from '../lib/products/repository';
 import { databaseNameOf, redactUrl, resolveServer } from './lib/mysql-server';
 import { prepareDatabase } from './lib/prepare-database';
 
@@ -94,51 +95,16 @@ function productFor(n: number, at: Date): NewProductRow {
 }
 
 /**
- * One batch in one transaction: a multi-row INSERT of products, then their `created` movements
- * in a second multi-row INSERT, then the live counter. A multi-row INSERT with a known row count
- * ("simple insert") gets consecutive AUTO_INCREMENT ids from InnoDB in every
- * innodb_autoinc_lock_mode, so the batch is ids [insertId, insertId + n − 1]; a plain (snapshot,
- * lock-free) count checks that before the movements are written, so a surprise rolls the batch
- * back instead of skewing the ledger. (INSERT … SELECT would avoid sending the movements, but it
- * is a "bulk insert" that holds the table's AUTO-INC lock while it waits for row locks, which
- * deadlocks batches running side by side.)
+ * One batch in one transaction: the products, their `created` movements and the live counter
+ * (insertProducts, the one way products are made). (INSERT … SELECT would avoid sending the
+ * movements, but it is a "bulk insert" that holds the table's AUTO-INC lock while it waits for row
+ * locks, which deadlocks batches running side by side.)
  */
 async function insertBatch(db: Kysely<DB>, from: number, size: number): Promise<{ first: number; last: number }> {
   const at = new Date();
   const rows = Array.from({ length: size }, (_, i) => productFor(from + i, at));
-  return db.transaction().execute(async (trx) => {
-    const res = await trx.insertInto('products').values(rows).executeTakeFirstOrThrow();
-    const first = Number(res.insertId);
-    const last = first + size - 1;
-    const check = await trx
-      .selectFrom('products')
-      .select(sql<number>`COUNT(*)`.as('n'))
-      .where('id', '>=', first)
-      .where('id', '<=', last)
-      .where('created_at', '=', at)
-      .where('name', 'like', `${NAME_PREFIX}%`)
-      .executeTakeFirstOrThrow();
-    if (Number(check.n) !== size)
-      throw new Error(`batch ids were not consecutive (${check.n} of ${size}); batch rolled back`);
-    await trx
-      .insertInto('stock_movements')
-      .values(
-        rows.map((r, i) => ({
-          product_id: first + i,
-          delta: r.stock,
-          reason: 'created' as const,
-          order_id: null,
-          created_at: at,
-        })),
-      )
-      .execute();
-    await trx
-      .updateTable('counters')
-      .set({ value: sql`value + ${size}` })
-      .where('name', '=', 'live_products')
-      .execute();
-    return { first, last };
-  });
+  const ids = await db.transaction().execute((trx) => insertProducts(trx, rows));
+  return { first: ids[0] as number, last: ids[ids.length - 1] as number };
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');

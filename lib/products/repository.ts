@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { isDuplicateKey } from '../db/errors';
 import type { DB, NewProductRow, ProductUpdate } from '../db/types';
+import { type Movement, recordMovements } from '../stock/ledger';
 import type { ProductRecord } from './present';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
@@ -20,10 +21,38 @@ const P_COLUMNS = COLUMNS.map((c) => `p.${c}` as const);
 const LIVE_PRODUCTS = 'live_products';
 const LIVE_NAME_INDEX = 'uq_products_live_name';
 
-/** Inserts one product; returns its id. */
-export async function insertProduct(db: Kysely<DB>, row: NewProductRow): Promise<number> {
-  const res = await db.insertInto('products').values(row).executeTakeFirstOrThrow();
-  return Number(res.insertId);
+/**
+ * The one way products are made (the service, the seed, the test factories, the benchmark): inserts
+ * `rows` in one statement, with what every product comes with, in the caller's transaction: one
+ * `created` stock movement each (none for stock 0) and the live-product counter moved by the live
+ * ones (last: it is the one lock every create and archive shares). The movements take the first
+ * row's `created_at` (callers insert rows made at one instant). Returns the ids in row order.
+ *
+ * A multi-row INSERT with a known row count ("simple insert") gets consecutive AUTO_INCREMENT ids
+ * from InnoDB; a count checks that before the movements are written, so a surprise throws (and
+ * rolls the transaction back) instead of skewing the ledger.
+ */
+export async function insertProducts(trx: Kysely<DB>, rows: NewProductRow[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const res = await trx.insertInto('products').values(rows).executeTakeFirstOrThrow();
+  const first = Number(res.insertId);
+  const ids = rows.map((_, i) => first + i);
+  if (rows.length > 1) {
+    const check = await trx
+      .selectFrom('products')
+      .select(sql<number>`COUNT(*)`.as('n'))
+      .where('id', '>=', first)
+      .where('id', '<=', first + rows.length - 1)
+      .executeTakeFirstOrThrow();
+    if (Number(check.n) !== rows.length)
+      throw new Error(`product ids were not consecutive (${check.n} of ${rows.length})`);
+  }
+  const created = rows.map(
+    (row, i): Movement => ({ productId: ids[i] as number, delta: row.stock, reason: 'created' }),
+  );
+  await recordMovements(trx, created, rows[0]?.created_at ?? new Date());
+  await addToLiveProductCount(trx, rows.filter((row) => row.archived_at == null).length);
+  return ids;
 }
 
 /** True when `err` is the unique index on live names refusing a second live product of one name. */

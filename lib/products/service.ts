@@ -11,7 +11,7 @@ import {
   addToLiveProductCount,
   archiveLiveProduct,
   findLiveProduct,
-  insertProduct,
+  insertProducts,
   isLiveNameConflict,
   listLiveAfter,
   listLivePage,
@@ -42,10 +42,8 @@ export async function createProduct(database: Kysely<DB>, input: CreateProductIn
   try {
     const id = await withTransaction(database, async (trx) => {
       // The unique index on live names decides a race between two creates of one name: no SELECT first.
-      const newId = await insertProduct(trx, row);
-      await recordMovements(trx, [{ productId: newId, delta: input.stock, reason: 'created' }], now);
-      await addToLiveProductCount(trx, 1);
-      return newId;
+      const [newId] = await insertProducts(trx, [row]);
+      return newId as number;
     });
     return toProduct({ id, ...row });
   } catch (err) {

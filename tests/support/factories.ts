@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { db } from '../../lib/db/client';
 import type { ProductRow } from '../../lib/db/types';
-import { recordMovements } from '../../lib/stock/ledger';
+import { insertProducts } from '../../lib/products/repository';
 
 /**
  * Test data straight into the real database, keeping the schema's invariants (ledger row for the
@@ -24,25 +24,22 @@ export async function makeProduct(seed: ProductSeed = {}): Promise<ProductRow> {
   return db()
     .transaction()
     .execute(async (trx) => {
-      const stock = seed.stock ?? 100;
-      const res = await trx
-        .insertInto('products')
-        .values({
+      const [id] = await insertProducts(trx, [
+        {
           name: seed.name ?? uniqueName(),
           description: seed.description ?? '',
           price_cents: seed.priceCents ?? 1999,
-          stock,
+          stock: seed.stock ?? 100,
           archived_at: seed.archived ? now : null,
           created_at: now,
           updated_at: now,
-        })
+        },
+      ]);
+      return trx
+        .selectFrom('products')
+        .selectAll()
+        .where('id', '=', id as number)
         .executeTakeFirstOrThrow();
-      const id = Number(res.insertId);
-      await recordMovements(trx, [{ productId: id, delta: stock, reason: 'created' }], now);
-      if (!seed.archived) {
-        await trx.updateTable('counters').set({ value: sql`value + 1` }).where('name', '=', 'live_products').execute();
-      }
-      return trx.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     });
 }
 
