@@ -17,7 +17,8 @@ export const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 export const pagingQuery = z
   .object({
-    page: intString('page', 1, 1_000_000_000).optional(),
+    // Any page a JSON number holds exactly; one past the end is an empty list (the services skip its query).
+    page: intString('page', 1, Number.MAX_SAFE_INTEGER).optional(),
     per_page: intString('per_page', 1, MAX_PER_PAGE).optional(),
   })
   .strict();

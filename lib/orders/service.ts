@@ -212,10 +212,16 @@ export interface ListOrdersInput {
 export async function listOrders(database: Kysely<DB>, input: ListOrdersInput): Promise<OrderListView> {
   const page = input.page ?? 1;
   const perPage = input.per_page ?? DEFAULT_PER_PAGE;
-  const [total, rows] = await Promise.all([
-    countOrders(database),
-    listOrderRows(database, perPage, (page - 1) * perPage),
-  ]);
+  const offset = (page - 1) * perPage;
+  let total: number;
+  let rows: OrderRow[];
+  if (offset === 0) {
+    [total, rows] = await Promise.all([countOrders(database), listOrderRows(database, perPage, 0)]);
+  } else {
+    // The count first, so a page past the end runs no OFFSET scan.
+    total = await countOrders(database);
+    rows = offset >= total ? [] : await listOrderRows(database, perPage, offset);
+  }
   const lines = await findOrderLines(
     database,
     rows.map((r) => r.id),

@@ -68,10 +68,17 @@ export async function listProducts(database: Kysely<DB>, query: ListProductsQuer
   const cursor = query.cursor;
   const page = query.page ?? 1;
   const position = cursor ? cursor.position : (page - 1) * perPage;
-  const [rows, total] = await Promise.all([
-    cursor ? listLiveAfter(database, cursor.after, perPage + 1) : listLivePage(database, position, perPage + 1),
-    liveProductCount(database),
-  ]);
+  const listed = () =>
+    cursor ? listLiveAfter(database, cursor.after, perPage + 1) : listLivePage(database, position, perPage + 1);
+  let rows: ProductRecord[];
+  let total: number;
+  if (cursor || position === 0) {
+    [rows, total] = await Promise.all([listed(), liveProductCount(database)]);
+  } else {
+    // An offset page: the maintained total first, so a page past the end runs no OFFSET scan.
+    total = await liveProductCount(database);
+    rows = position >= total ? [] : await listed();
+  }
   const products = rows.slice(0, perPage).map(toProduct);
   const last = products.at(-1);
   const more = rows.length > perPage && last !== undefined;
