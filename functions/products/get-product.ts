@@ -1,8 +1,7 @@
 import { readDb } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
-import { cacheableJson } from '../../lib/http/response';
+import { cacheableJson, publicCacheControl } from '../../lib/http/response';
 import { getProductRoute } from '../../lib/products/routes';
-import { publicCacheControl } from '../../lib/products/present';
 import { getProduct } from '../../lib/products/service';
 
 export const handler = endpoint(getProductRoute, async ({ params, headers }) => {

@@ -1,7 +1,6 @@
 import { readDb } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
-import { cacheableJson } from '../../lib/http/response';
-import { publicCacheControl } from '../../lib/products/present';
+import { cacheableJson, publicCacheControl } from '../../lib/http/response';
 import { listProductsRoute } from '../../lib/products/routes';
 import { listProducts } from '../../lib/products/service';
 

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { config } from '../config';
 import { ifNoneMatchHits, strongEtag } from './etag';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2 & {
@@ -26,4 +27,9 @@ export function cacheableJson(body: unknown, ifNoneMatch: string | undefined, ca
   const headers = { ETag: etag, 'Cache-Control': cacheControl };
   if (ifNoneMatchHits(ifNoneMatch, etag)) return { statusCode: 304, headers };
   return { statusCode: 200, headers: { 'Content-Type': JSON_CONTENT_TYPE, ...headers }, body: text };
+}
+
+/** Cache-Control of public catalogue reads: shared caches may keep them CACHE_MAX_AGE_S seconds. */
+export function publicCacheControl(): string {
+  return `public, max-age=${config().cacheMaxAgeS}`;
 }

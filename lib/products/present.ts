@@ -1,4 +1,3 @@
-import { config } from '../config';
 import type { ProductRow } from '../db/types';
 import { contentDigest } from '../digest';
 import { fromCents } from '../money';
@@ -27,9 +26,4 @@ export function toProduct(row: ProductRecord): Product {
  */
 export function productVersion(product: Product): string {
   return contentDigest(JSON.stringify(product));
-}
-
-/** Cache-Control for public catalogue reads. */
-export function publicCacheControl(): string {
-  return `public, max-age=${config().cacheMaxAgeS}`;
 }
