@@ -1,13 +1,16 @@
 /**
- * A stage that is not prod, deployed: `osls package --stage staging` run from a shell that has a
+ * What `osls package` builds, run as Lambda runs it. First a stage that is not prod, deployed: `osls package --stage staging` run from a shell that has a
  * DATABASE_URL with a password and an ADMIN_API_KEY exported, then a function unpacked from its zip
  * and started as AWS Lambda would start it. Neither shell value may reach the template, and on
- * Lambda the development admin key must never work, whatever the stage is called.
+ * Lambda the development admin key must never work, whatever the stage is called. Then the source
+ * maps shipped beside each bundle: an unexpected 500 logs a stack that names the TypeScript files.
  */
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { apiEvent } from '../../scripts/lib/lambda';
+import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
 import { functionOf, lambdaRuntimeEnv, type Packaged, packageStage, runPackaged } from '../support/packaged';
 
 const SHELL_PASSWORD = 'shell-password-4f1e9';
@@ -16,6 +19,9 @@ const SHELL_ADMIN_KEY = 'shell-admin-key-9c2b7d1e5a0f3c8b6d4e';
 const REAL_KEY = 'a-real-admin-key-for-this-test-0123456789';
 
 let pkg: Packaged;
+/** A database without tables: every query fails in a way no handler expects (a 500). */
+const serverUrl = serverUrlOf(inject('databaseUrl'));
+const emptyDb = `shop_test_${Date.now()}_notables_${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
   pkg = await packageStage('staging', {
@@ -27,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (pkg) await rm(pkg.dir, { recursive: true, force: true });
+  await dropDatabase(serverUrl, emptyDb);
 });
 
 const createProduct = (authorization: string) =>
@@ -99,5 +106,56 @@ describe('a packaged function on AWS Lambda (stage staging)', () => {
     const env = onLambda({ IS_OFFLINE: 'true', DATABASE_URL: inject('databaseUrl') });
     const run = await runPackaged(pkg, 'createProduct', createProduct(`Bearer ${DEV_ADMIN_API_KEY}`), env);
     expect(run.result?.statusCode, run.output).toBe(201);
+  });
+});
+
+describe('source maps in the packaged bundles', () => {
+  it('ship beside each bundle, linked, without the sources, and every zip stays within 1 MB', async () => {
+    const { readZip } = await import('../../scripts/lib/zip');
+    const { statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const fn = functionOf(pkg, 'getProduct');
+    const bundle = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.js`;
+    const files = readZip(join(pkg.dir, 'getProduct.zip'));
+    expect([...files.keys()].sort()).toEqual([bundle, `${bundle}.map`]);
+    expect(files.get(bundle)?.toString('utf8')).toMatch(/\/\/# sourceMappingURL=get-product\.js\.map\s*$/);
+    const map = JSON.parse(files.get(`${bundle}.map`)?.toString('utf8') ?? '{}') as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(map.sources.some((f) => f.endsWith('/functions/products/get-product.ts'))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
+    expect(fn.env.NODE_OPTIONS).toContain('--enable-source-maps');
+    for (const zip of Object.keys(pkg.template.Resources).filter((id) => id.endsWith('LambdaFunction'))) {
+      const name = String(pkg.template.Resources[zip]?.Properties.FunctionName).replace(/^shop-api-staging-/, '');
+      expect(statSync(join(pkg.dir, `${name}.zip`)).size, name).toBeLessThanOrEqual(1024 * 1024);
+    }
+  });
+
+  it('make the stack of an unexpected 500, as logged, name the lib/ and functions/ files', async () => {
+    await createDatabase(serverUrl, emptyDb);
+    const env = onLambda({
+      ADMIN_API_KEY: REAL_KEY,
+      DATABASE_URL: withDatabase(serverUrl, emptyDb),
+      LOG_LEVEL: 'error',
+    });
+    const event = apiEvent({ path: '/products', route: '/products' });
+    const run = await runPackaged(pkg, 'listProducts', event, env);
+    expect(run.result?.statusCode, run.output).toBe(500);
+    const logged = run.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { error?: { stack?: string } })
+      .find((l) => l.error?.stack);
+    const stack = logged?.error?.stack ?? '';
+    expect(stack, run.output).toMatch(/\((?:[^()]*\/)?(lib|functions)\/[\w/.-]+\.ts:\d+:\d+\)/);
+    expect(stack).not.toMatch(/list-products\.js:\d+:\d+/);
+    console.log(
+      `[source maps] logged stack of a 500 from the packaged listProducts:\n${stack
+        .split('\n')
+        .filter((l) => /\((lib|functions)\/|\/(lib|functions)\//.test(l))
+        .slice(0, 6)
+        .join('\n')}`,
+    );
   });
 });
