@@ -5,7 +5,7 @@
  * placeOrder in lib/orders/service.ts follows since issue 10). Their throughput is the floor the
  * database sets; the benchmark checks the handler's statements against them (lock-round-trips.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { newOrderId } from '../../lib/orders/ids';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2';
 import type { Line } from '../lib/stock-check';
 
@@ -42,16 +42,6 @@ function connection(pool: Pool): Promise<PoolConnection> {
   return new Promise((resolve, reject) => {
     pool.getConnection((err, conn) => (err ? reject(err) : resolve(conn)));
   });
-}
-
-const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
-/** `ord_` + 26 base32 characters (130 random bits), the service's order id format. */
-export function rawOrderId(): string {
-  const bytes = randomBytes(26);
-  let s = 'ord_';
-  for (const b of bytes) s += B32[b & 31];
-  return s;
 }
 
 interface LockedRow extends RowDataPacket {
@@ -149,7 +139,7 @@ export async function rawPlaceOrderNaive(raw: RawPool, lines: readonly Line[]): 
     const byId = new Map(rows.map((r) => [Number(r.id), r]));
     const total = priceLines(lines, byId, true);
     const now = new Date();
-    const orderId = rawOrderId();
+    const orderId = newOrderId(); // the service's generator: its cost is paid by both sides
     await query(conn, ...takeStockStatement(lines, now));
     await insertOrderRows(conn, orderId, lines, byId, total, now);
     return orderId;
@@ -176,7 +166,7 @@ export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]
     const byId = new Map(read.map((r) => [Number(r.id), r]));
     const total = priceLines(lines, byId, false);
     const now = new Date();
-    const orderId = rawOrderId();
+    const orderId = newOrderId(); // the service's generator: its cost is paid by both sides
     await insertOrderRows(conn, orderId, lines, byId, total, now);
     const locked = await query<LockedRow[]>(conn, LOCK_SQL, [ids]);
     for (const row of locked) {

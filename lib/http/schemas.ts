@@ -24,7 +24,3 @@ export const pagingQuery = z
   .strict();
 
 export const productIdParams = z.object({ id: intString('id', 1, MAX_ID) }).strict();
-
-export const orderIdParams = z
-  .object({ id: z.string().regex(/^ord_[a-z2-7]{26}$/, 'id must be an order id (ord_…)') })
-  .strict();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const ID_CHARS = 26;
 
-/** An order id: `ord_` + 26 base32 characters. Kept in step with `orderIdParams` in lib/http/schemas.ts. */
+/** An order id: `ord_` + 26 base32 characters (the one place this pattern is written). */
 export const ORDER_ID_PATTERN = /^ord_[a-z2-7]{26}$/;
 
 /**

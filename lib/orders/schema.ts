@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_ID } from '../http/schemas';
+import { ORDER_ID_PATTERN } from './ids';
 
 /**
  * Orders: request and response schemas. The same schemas validate requests and feed the OpenAPI
@@ -87,7 +88,7 @@ export const orderLineView = z
 
 export const orderView = z
   .object({
-    id: z.string().regex(/^ord_[a-z2-7]{26}$/),
+    id: z.string().regex(ORDER_ID_PATTERN),
     status: orderStatus,
     products: z.array(orderLineView),
     total_price: z.number(),

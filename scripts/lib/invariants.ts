@@ -320,3 +320,22 @@ export async function checkInvariants(db: Kysely<DB>, options: CheckOptions = {}
 export function formatViolation(v: Violation): string {
   return `${v.invariant}: ${v.subject}: expected ${v.expected}, actual ${v.actual}`;
 }
+
+/**
+ * The stock of each given product and the sum of its ledger movements, which must be equal (the
+ * `stock_equals_ledger` invariant, for a few products): what tests and audits compare after a step.
+ */
+export async function stockAndLedger(
+  db: Kysely<DB>,
+  productIds: readonly number[],
+): Promise<Map<number, { stock: number; ledger: number }>> {
+  const out = new Map<number, { stock: number; ledger: number }>();
+  if (productIds.length === 0) return out;
+  const { rows } = await sql<{ id: number; stock: number; ledger: unknown }>`
+    SELECT p.id, MAX(p.stock) AS stock, COALESCE(SUM(m.delta), 0) AS ledger
+      FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
+     WHERE p.id IN (${sql.join([...productIds])})
+     GROUP BY p.id`.execute(db);
+  for (const r of rows) out.set(Number(r.id), { stock: Number(r.stock), ledger: Number(r.ledger) });
+  return out;
+}

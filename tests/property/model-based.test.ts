@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { fc, test } from '@fast-check/vitest';
-import { sql } from 'kysely';
 import { afterAll, describe, expect } from 'vitest';
 import { handler as cancelOrder } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
@@ -9,6 +8,7 @@ import { handler as deleteProduct } from '../../functions/products/delete-produc
 import { handler as updateProduct } from '../../functions/products/update-product';
 import { closeDb, db } from '../../lib/db/client';
 import { invoke } from '../../scripts/lib/lambda';
+import { stockAndLedger } from '../../scripts/lib/invariants';
 
 /*
  * Model-based: random sequences of create product / set stock / archive / order / cancel /
@@ -63,12 +63,7 @@ const bodyOf = (r: Real, lines: MLine[]) => ({
 async function expectSameStock(m: Model, r: Real): Promise<void> {
   steps += 1;
   if (r.productIds.length === 0) return;
-  const { rows } = await sql<{ id: number; stock: number; ledger: unknown }>`
-    SELECT p.id, MAX(p.stock) AS stock, COALESCE(SUM(m.delta), 0) AS ledger
-      FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
-     WHERE p.id IN (${sql.join(r.productIds)})
-     GROUP BY p.id`.execute(db());
-  const actual = Object.fromEntries(rows.map((row) => [row.id, { stock: row.stock, ledger: Number(row.ledger) }]));
+  const actual = Object.fromEntries(await stockAndLedger(db(), r.productIds));
   const expected = Object.fromEntries(
     r.productIds.map((id, i) => [id, { stock: m.products[i]!.stock, ledger: m.products[i]!.stock }]),
   );

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { db } from '../../lib/db/client';
 import type { ProductRow } from '../../lib/db/types';
 import { insertProducts } from '../../lib/products/repository';
+import { stockAndLedger } from '../../scripts/lib/invariants';
 
 /**
  * Test data straight into the real database, keeping the schema's invariants (ledger row for the
@@ -50,12 +51,7 @@ export async function stockOf(productId: number): Promise<number> {
 
 /** Σ of the product's ledger movements (must always equal its stock). */
 export async function ledgerSum(productId: number): Promise<number> {
-  const row = await db()
-    .selectFrom('stock_movements')
-    .select(sql<string | number | null>`SUM(delta)`.as('total'))
-    .where('product_id', '=', productId)
-    .executeTakeFirst();
-  return Number(row?.total ?? 0);
+  return (await stockAndLedger(db(), [productId])).get(productId)?.ledger ?? 0;
 }
 
 /** Row counts of every table, to assert that a rejected request changed nothing. */

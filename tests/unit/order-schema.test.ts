@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { orderIdParams } from '../../lib/http/schemas';
 import { fieldErrors } from '../../lib/http/validation';
 import { requestHash } from '../../lib/orders/idempotency';
 import { isOrderId, newOrderId } from '../../lib/orders/ids';
@@ -100,12 +99,11 @@ describe('request hash', () => {
 });
 
 describe('order ids', () => {
-  it('are ord_ + 26 base32 characters, accepted by the shared orderIdParams, and never repeat', () => {
+  it('are ord_ + 26 base32 characters, recognised by isOrderId, and never repeat', () => {
     const ids = Array.from({ length: 5000 }, () => newOrderId());
     for (const id of ids) {
       expect(id).toMatch(/^ord_[a-z2-7]{26}$/);
       expect(isOrderId(id)).toBe(true);
-      expect(orderIdParams.safeParse({ id }).success).toBe(true);
     }
     expect(new Set(ids).size).toBe(ids.length);
   });
