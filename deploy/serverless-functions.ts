@@ -1,5 +1,5 @@
 import type { FunctionDeclaration, RouteDeclaration } from '../lib/http/route';
-import { FUNCTIONS } from '../lib/http/routes';
+import { FUNCTIONS } from '../lib/routes';
 
 /**
  * The `functions:` section of serverless.yml, made from the route and function declarations

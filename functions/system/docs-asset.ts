@@ -1,6 +1,6 @@
 import { RouteNotFoundError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
-import { docsAssetResponse } from '../../lib/openapi/docs-assets';
+import { docsAssetResponse } from '../../lib/system/docs-assets';
 import { docsAssetRoute } from '../../lib/system/routes';
 
 /** A script or stylesheet of the docs page, from the installed swagger-ui-dist. */

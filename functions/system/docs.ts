@@ -1,5 +1,5 @@
 import { endpoint } from '../../lib/http/handler';
-import { DOCS_CSP, DOCS_HTML } from '../../lib/openapi/docs-page';
+import { DOCS_CSP, DOCS_HTML } from '../../lib/system/docs-page';
 import { docsRoute } from '../../lib/system/routes';
 
 /** The HTML API reference (Swagger UI); its scripts and styles come from the docsAsset route. */

@@ -1,6 +1,6 @@
 import { MethodNotAllowedError, RouteNotFoundError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
-import { allowedMethods } from '../../lib/http/routes';
+import { allowedMethods } from '../../lib/routes';
 import { notFoundFunction } from '../../lib/system/routes';
 
 /** The catch-all: 405 with `Allow` for a known path, else 404 route_not_found. */

@@ -5,7 +5,7 @@ import type { ErrorCode } from '../errors';
  * The shape of a route declaration: everything about one HTTP route, written once. The middy
  * chain (`endpoint(route, fn)`), the OpenAPI document, the 405/`Allow` table and the `functions:`
  * section of serverless.yml (deploy/functions.js) are all made from it. Declarations live next to
- * their domain: lib/products/routes.ts, lib/orders/routes.ts, lib/system/routes.ts; lib/http/routes.ts
+ * their domain: lib/products/routes.ts, lib/orders/routes.ts, lib/system/routes.ts; lib/routes.ts
  * lists them.
  */
 

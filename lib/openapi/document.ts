@@ -12,7 +12,7 @@ import { ERROR_CODES, type ErrorCode } from '../errors';
 import { httpErrorOf, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { JSON_CONTENT_TYPE } from '../http/response';
 import type { ResponseHeader, RouteDeclaration } from '../http/route';
-import { ROUTES } from '../http/routes';
+import { ROUTES } from '../routes';
 import { errorTableMarkdown } from './error-table';
 import { placeOrderBody } from '../orders/schema';
 import { RESPONSE_HEADERS } from './headers';

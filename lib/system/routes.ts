@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type FunctionDeclaration, ifNoneMatchHeader, NOT_MODIFIED, route } from '../http/route';
-import { docsAssetParams } from '../openapi/docs-page';
+import { docsAssetParams } from './docs-page';
 
 /**
  * The operational routes (health, the API document and its reference page), the catch-all and the

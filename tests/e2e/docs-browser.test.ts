@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { ROUTES } from '../../lib/http/routes';
+import { ROUTES } from '../../lib/routes';
 import { findBrowser, HOW_TO_ENABLE_BROWSER } from '../../scripts/lib/browser';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lib/http/routes';
+import { ROUTES } from '../../lib/routes';
 import { apiEvent, lambdaContext } from '../../scripts/lib/lambda';
 
 /**

@@ -6,7 +6,7 @@ import { handler as docsAsset } from '../../functions/system/docs-asset';
 import { handler as docs } from '../../functions/system/docs';
 import { handler as notFound } from '../../functions/system/not-found';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
-import { DOCS_ASSET_FILES } from '../../lib/openapi/docs-page';
+import { DOCS_ASSET_FILES } from '../../lib/system/docs-page';
 import { invoke } from '../../scripts/lib/lambda';
 
 const asset = (file: string, headers: Record<string, string> = {}) =>

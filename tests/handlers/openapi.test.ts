@@ -10,7 +10,7 @@ import { closeDb, db } from '../../lib/db/client';
 import { ERROR_CODES, type ErrorCode } from '../../lib/errors';
 import { HTTP_ERRORS } from '../../lib/http/problem';
 import type { FunctionDeclaration, RouteDeclaration } from '../../lib/http/route';
-import { FUNCTIONS, ROUTES } from '../../lib/http/routes';
+import { FUNCTIONS, ROUTES } from '../../lib/routes';
 import { serverlessFunctions } from '../../deploy/serverless-functions';
 import { archiveProduct } from '../../lib/products/service';
 import { invoke } from '../../scripts/lib/lambda';

@@ -1,7 +1,7 @@
-import { ORDER_ROUTES, purgeIdempotencyKeysFunction } from '../orders/routes';
-import { PRODUCT_ROUTES } from '../products/routes';
-import { migrateFunction, notFoundFunction, SYSTEM_ROUTES } from '../system/routes';
-import type { FunctionDeclaration, RouteDeclaration } from './route';
+import { ORDER_ROUTES, purgeIdempotencyKeysFunction } from './orders/routes';
+import { PRODUCT_ROUTES } from './products/routes';
+import { migrateFunction, notFoundFunction, SYSTEM_ROUTES } from './system/routes';
+import type { FunctionDeclaration, RouteDeclaration } from './http/route';
 
 /**
  * Every route and every Lambda function, as declared next to their domains. The OpenAPI document,

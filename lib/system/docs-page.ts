@@ -1,6 +1,6 @@
 /**
  * The API reference page: Swagger UI over GET /openapi.json. Scripts and styles come from
- * /docs/{file} (lib/openapi/docs-assets.ts); the Content-Security-Policy lets the browser load nothing
+ * /docs/{file} (lib/system/docs-assets.ts); the Content-Security-Policy lets the browser load nothing
  * from any other host, and the validator badge (which would call validator.swagger.io) is off.
  */
 import { z } from 'zod';
