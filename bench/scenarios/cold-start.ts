@@ -78,6 +78,7 @@ function initOnce(file: string, exportName: string, env: NodeJS.ProcessEnv): Pro
 
 interface PackagedFunction {
   handler: string;
+  environment?: Record<string, unknown>;
 }
 
 export async function runColdStart(options: {
@@ -104,7 +105,13 @@ export async function runColdStart(options: {
     const packageS = (Date.now() - t0) / 1000;
     options.log(`packaged in ${packageS.toFixed(1)} s`);
     const state = JSON.parse(readFileSync(join(pkgDir, 'serverless-state.json'), 'utf8')) as {
-      service: { functions: Record<string, PackagedFunction> };
+      service: { functions: Record<string, PackagedFunction>; provider?: { environment?: Record<string, unknown> } };
+    };
+    // As deployed: the node options of the function's environment (e.g. --enable-source-maps, which
+    // reads and parses the bundle's source map while the module loads) apply to its init too.
+    const nodeOptionsOf = (fn: PackagedFunction): string | undefined => {
+      const v = fn.environment?.NODE_OPTIONS ?? state.service.provider?.environment?.NODE_OPTIONS;
+      return typeof v === 'string' && v.trim() !== '' ? v : undefined;
     };
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -123,7 +130,9 @@ export async function runColdStart(options: {
       const file = join(dir, `${fn.handler.slice(0, dot)}.js`);
       const exportName = fn.handler.slice(dot + 1);
       const runs: InitRun[] = [];
-      for (let i = 0; i < options.runs; i++) runs.push(await initOnce(file, exportName, env));
+      const nodeOptions = nodeOptionsOf(fn);
+      const fnEnv = nodeOptions ? { ...env, NODE_OPTIONS: nodeOptions } : env;
+      for (let i = 0; i < options.runs; i++) runs.push(await initOnce(file, exportName, fnEnv));
       const walls = runs.map((r) => r.wall);
       functions.push({
         name,
