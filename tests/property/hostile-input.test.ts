@@ -1,6 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { handler as cancelOrder } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
@@ -17,10 +16,10 @@ import { handler as health } from '../../functions/system/health';
 import { handler as notFound } from '../../functions/system/not-found';
 import { handler as openapi } from '../../functions/system/openapi';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
-import { db } from '../../lib/db/client';
 import { ERROR_CODES } from '../../lib/errors';
 import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
+import { fingerprint } from '../support/fingerprint';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 
 /*
@@ -666,21 +665,6 @@ async function send(r: FuzzRequest): Promise<Reply<{ code?: string; status?: num
     headers,
     ...(rawBody !== undefined ? { rawBody, isBase64Encoded } : {}),
   });
-}
-
-// ------------------------------------------------------------------------------------------------
-// A fingerprint of every row of every table: one round trip.
-
-async function fingerprint(): Promise<string> {
-  const { rows } = await sql<Record<string, unknown>>`
-    SELECT
-      (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(stock), 0), ':', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, name, description, price_cents, stock, COALESCE(archived_at, '-'), updated_at))), 0)) FROM products) AS products,
-      (SELECT CONCAT(COUNT(*), ':', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', id, status, total_cents, COALESCE(cancelled_at, '-')))), 0)) FROM orders) AS orders,
-      (SELECT CONCAT(COUNT(*), ':', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', order_id, product_id, quantity, line_total_cents))), 0)) FROM order_lines) AS order_lines,
-      (SELECT CONCAT(COUNT(*), ':', COALESCE(BIT_XOR(CRC32(CONCAT_WS('|', idem_key, request_hash, status_code))), 0)) FROM idempotency_keys) AS idempotency_keys,
-      (SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(delta), 0)) FROM stock_movements) AS stock_movements,
-      (SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM counters) AS counters`.execute(db());
-  return JSON.stringify(rows[0]);
 }
 
 // ------------------------------------------------------------------------------------------------
