@@ -109,11 +109,13 @@ describe('createProduct', () => {
   });
 
   it('treats names byte-exactly: other case or accents are other products', async () => {
-    const base = uniqueName('tea');
-    await createProduct(db(), { name: base, description: '', price: 1, stock: 1 });
-    await expect(
-      createProduct(db(), { name: base.toUpperCase(), description: '', price: 1, stock: 1 }),
-    ).resolves.toBeDefined();
+    const tag = uniqueName('');
+    // Same letters but for case, accents (precomposed é, decomposed e + U+0301) or both.
+    const names = ['Café', 'cafe', 'CAFÉ', 'Cafe', 'Cafe\u0301', 'CAFE'].map((n) => `${n}${tag}`);
+    const made = [];
+    for (const name of names) made.push(await createProduct(db(), { name, description: '', price: 1, stock: 1 }));
+    expect(made.map((p) => p.name)).toEqual(names);
+    expect(new Set(made.map((p) => p.id)).size).toBe(names.length);
   });
 
   it('lets an archived product’s name be used again', async () => {
