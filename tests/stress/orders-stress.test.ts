@@ -195,6 +195,30 @@ describe('orders under stress', () => {
       if (s.status === 201) expect(s.replayed).toBe(true);
     }
 
+    // ---- The run did what it is named for. A run where every request got 503 would pass every
+    // check below (nothing sold, nothing to balance) and prove nothing: most requests must have
+    // been answered, stock must have run out (409), and orders must have been placed, replayed
+    // and cancelled.
+    const unanswered = sent.filter((s) => s.status === 503).length;
+    expect(unanswered / sent.length, `${unanswered} of ${sent.length} requests got 503`).toBeLessThanOrEqual(0.2);
+    const tallyOf = (f: (s: Sent) => boolean) => sent.filter(f).length;
+    expect(
+      tallyOf((s) => s.kind === 'order' && s.status === 201 && !s.replayed),
+      'new orders',
+    ).toBeGreaterThan(0);
+    expect(
+      tallyOf((s) => s.code === 'insufficient_stock'),
+      'orders refused for lack of stock',
+    ).toBeGreaterThan(0);
+    expect(
+      tallyOf((s) => s.kind === 'replay' && s.status === 201),
+      'replayed orders',
+    ).toBeGreaterThan(0);
+    expect(
+      tallyOf((s) => s.kind === 'cancel' && s.status === 200),
+      'cancels',
+    ).toBeGreaterThan(0);
+
     // ---- What the responses say happened.
     const ordersById = new Map<string, OrderBody>();
     for (const s of sent) if (s.status === 201 && s.orderId && s.body) ordersById.set(s.orderId, s.body);
