@@ -7,17 +7,12 @@ import { handler as health } from '../../functions/system/health';
 import { config } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
-import {
-  createDatabase,
-  hasServerBinary,
-  type LocalServer,
-  startLocalServer,
-  withDatabase,
-} from '../../scripts/lib/mysql-server';
+import { createDatabase, type LocalServer, startLocalServer, withDatabase } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { pointProcessAt } from '../../scripts/lib/process-db';
 import { timed } from '../support/timed';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
+import { skipWithoutServerBinary } from '../support/requires';
 
 /*
  * A database that stops answering without closing anything (a hung server, a failover, a network
@@ -30,7 +25,7 @@ const originalUrl = process.env.DATABASE_URL;
 let server: LocalServer | undefined;
 let serverPid = 0;
 
-describe.skipIf(!hasServerBinary())('database that stops answering', () => {
+describe.skipIf(skipWithoutServerBinary('database that stops answering'))('database that stops answering', () => {
   beforeAll(async () => {
     server = await startLocalServer({ dataDir: '', ephemeral: true });
     await createDatabase(server.url, 'shop');

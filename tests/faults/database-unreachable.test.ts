@@ -10,17 +10,12 @@ import { handler as health } from '../../functions/system/health';
 import { config } from '../../lib/config';
 import { closeDb } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
-import {
-  createDatabase,
-  hasServerBinary,
-  type LocalServer,
-  startLocalServer,
-  withDatabase,
-} from '../../scripts/lib/mysql-server';
+import { createDatabase, type LocalServer, startLocalServer, withDatabase } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { pointProcessAt } from '../../scripts/lib/process-db';
 import { timed } from '../support/timed';
 import { makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
+import { skipWithoutServerBinary } from '../support/requires';
 
 /*
  * A real outage: this file's process talks to its own throwaway server, which is stopped and then
@@ -42,7 +37,7 @@ function expectUnavailable(res: Reply<{ code?: string }>): void {
   expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|mysql|connect/i);
 }
 
-describe.skipIf(!hasServerBinary())('database unreachable', () => {
+describe.skipIf(skipWithoutServerBinary('database unreachable'))('database unreachable', () => {
   beforeAll(async () => {
     // Persistent (not ephemeral) so stop() keeps the data and the server can come back on it.
     dir = await mkdtemp(join(tmpdir(), 'shop-faults-'));

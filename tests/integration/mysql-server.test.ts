@@ -6,11 +6,11 @@ import {
   canConnect,
   createDatabase,
   dropDatabase,
-  hasServerBinary,
   resolveServer,
   startLocalServer,
   withDatabase,
 } from '../../scripts/lib/mysql-server';
+import { skipWithoutServerBinary } from '../support/requires';
 
 // Really starts mariadbd/mysqld: allow for a slow, busy machine.
 const START_TIMEOUT = 120_000;
@@ -27,7 +27,7 @@ async function queryOne<T extends RowDataPacket>(url: string, sql: string, param
   }
 }
 
-describe.skipIf(!hasServerBinary())('startLocalServer', () => {
+describe.skipIf(skipWithoutServerBinary('startLocalServer'))('startLocalServer', () => {
   it(
     'starts a throwaway server on a free port that answers queries, and stop() removes it',
     async () => {
@@ -106,7 +106,7 @@ describe.skipIf(!hasServerBinary())('startLocalServer', () => {
   });
 });
 
-describe.skipIf(!hasServerBinary())('resolveServer', () => {
+describe.skipIf(skipWithoutServerBinary('resolveServer'))('resolveServer', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
   });
