@@ -30,7 +30,7 @@ export interface RequestInput<B, Q, P> {
  * has no inputs of its own.
  */
 export type EndpointDeclaration<B, Q, P> = Pick<RouteDeclaration<B, Q, P>, 'functionName'> &
-  Partial<Pick<RouteDeclaration<B, Q, P>, 'admin' | 'body' | 'query' | 'params' | 'headers'>>;
+  Partial<Pick<RouteDeclaration<B, Q, P>, 'admin' | 'body' | 'query' | 'params' | 'headers' | 'orderMetrics'>>;
 
 /**
  * Next to the logging/metrics middleware, outermost: every response (success or failure) carries X-Request-Id, and every thrown value
@@ -75,7 +75,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
   fn: (input: RequestInput<B, Q, P>) => Promise<HttpResult>,
 ) {
   const chain = middy<Event, APIGatewayProxyResultV2, Error, Context>()
-    .use(observability())
+    .use(observability({ orderMetrics: route.orderMetrics === true }))
     .use(httpBoundary())
     .use(httpHeaderNormalizer());
   if (route.admin) chain.use(adminAuth());

@@ -69,6 +69,8 @@ export interface RouteDeclaration<B = unknown, Q = unknown, P = unknown> {
   errors: readonly ErrorCode[];
   /** False for routes that never touch the database (no 503 database_unavailable). */
   usesDatabase?: boolean;
+  /** Its answers are counted as OrdersPlaced (a 201 that is not a replay) and OrdersRejected (any 4xx/5xx). */
+  orderMetrics?: boolean;
 }
 
 /** A Lambda function that is not an HTTP route: the catch-all, a schedule, or invoked by hand. */

@@ -10,12 +10,11 @@ export const METRIC = {
   http5xx: 'Http5xx',
 } as const;
 
-const PLACE_ORDER_ROUTE = 'POST /orders';
-
 /** What the observability middleware knows about a finished request. */
 export interface RequestOutcome {
   requestId: string;
-  route: string;
+  /** The route declares order metrics (placing an order). */
+  orderMetrics: boolean;
   status: number;
   /** The problem `code` of a failure. */
   code: string | undefined;
@@ -46,14 +45,14 @@ export function publishRequestMetrics(o: RequestOutcome): void {
   const m = metrics();
   m.addMetadata('request_id', o.requestId);
   m.addMetric(METRIC.http5xx, MetricUnit.Count, o.status >= 500 ? 1 : 0);
-  if (o.route === PLACE_ORDER_ROUTE && o.status === 201 && !o.replayed) {
+  if (o.orderMetrics && o.status === 201 && !o.replayed) {
     m.addMetric(METRIC.ordersPlaced, MetricUnit.Count, 1);
   }
   if (o.code === 'insufficient_stock') m.addMetric(METRIC.stockConflicts, MetricUnit.Count, 1);
   if (o.dbRetries > 0) m.addMetric(METRIC.dbRetries, MetricUnit.Count, o.dbRetries);
   m.publishStoredMetrics();
 
-  if (o.route === PLACE_ORDER_ROUTE && o.status >= 400) {
+  if (o.orderMetrics && o.status >= 400) {
     const single = m.singleMetric();
     single.addMetadata('request_id', o.requestId);
     single.addDimensions({}); // the {service} set: all rejections

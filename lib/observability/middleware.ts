@@ -46,7 +46,7 @@ function errorDetails(error: AppError): Record<string, unknown> {
   };
 }
 
-function finish(request: HttpRequest): void {
+function finish(request: HttpRequest, orderMetrics: boolean): void {
   const start = started.get(request);
   const event = request.event;
   const result = request.response;
@@ -79,7 +79,7 @@ function finish(request: HttpRequest): void {
 
   publishRequestMetrics({
     requestId,
-    route,
+    orderMetrics,
     status,
     code: error?.code,
     replayed: headerOf(result, 'idempotent-replayed') === 'true',
@@ -91,15 +91,17 @@ function finish(request: HttpRequest): void {
  * One JSON log line and the metrics of each request. Outermost in the chain, so it sees the final
  * response and, on failure, the AppError the problem+json boundary mapped the error to.
  */
-export const observability = (): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context> => ({
+export const observability = (
+  options: { orderMetrics: boolean } = { orderMetrics: false },
+): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context> => ({
   before: async (request) => {
     started.set(request, { at: performance.now(), coldStart });
     coldStart = false;
   },
   after: async (request) => {
-    finish(request);
+    finish(request, options.orderMetrics);
   },
   onError: async (request) => {
-    finish(request);
+    finish(request, options.orderMetrics);
   },
 });

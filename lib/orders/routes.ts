@@ -27,6 +27,7 @@ export const createOrderRoute = route({
     },
   ],
   errors: ['insufficient_stock', 'idempotency_key_in_use', 'unknown_product', 'idempotency_key_reused', 'busy'],
+  orderMetrics: true,
 });
 
 export const listOrdersRoute = route({

@@ -67,21 +67,21 @@ const SECRET_BODY_VALUE = 'card-4111-1111-1111-1111';
 const COOKIE_VALUE = 'session=very-secret-cookie';
 
 const adminEcho = endpoint(
-  { functionName: 'test', admin: true, body: z.object({ card: z.string() }).strict() },
+  { functionName: 'test', admin: true, orderMetrics: true, body: z.object({ card: z.string() }).strict() },
   async () => json(200, { ok: true }),
 );
 const crashing = endpoint({ functionName: 'test' }, async () => {
   throw new Error('kaboom: connection string mysql://root:pw@db/shop');
 });
-const placing = endpoint({ functionName: 'test' }, async () => {
+const placing = endpoint({ functionName: 'test', orderMetrics: true }, async () => {
   countRetry();
   countRetry();
   return json(201, { id: 'ord_x' });
 });
-const replaying = endpoint({ functionName: 'test' }, async () =>
+const replaying = endpoint({ functionName: 'test', orderMetrics: true }, async () =>
   json(201, { id: 'ord_x' }, { 'Idempotent-Replayed': 'true' }),
 );
-const shortOfStock = endpoint({ functionName: 'test' }, async () => {
+const shortOfStock = endpoint({ functionName: 'test', orderMetrics: true }, async () => {
   throw new InsufficientStockError([{ product_id: 1, requested: 5, available: 2 }]);
 });
 const retrying = (n: number) =>
@@ -227,6 +227,13 @@ describe('EMF metrics', () => {
     expect(metric(lines, 'OrdersPlaced').total).toBe(1);
     expect(metric(lines, 'DbRetries').total).toBe(2);
     expect(metric(lines, 'OrdersRejected').total).toBe(0);
+  });
+
+  it('counts orders only for a route that declares order metrics', async () => {
+    const undeclared = endpoint({ functionName: 'test' }, async () => json(201, { id: 'ord_x' }));
+    const { lines } = await captured(() => invoke(undeclared, { method: 'POST', path: '/orders' }));
+    expect(metric(lines, 'Http5xx').lines).toHaveLength(1); // metrics were emitted
+    expect(metric(lines, 'OrdersPlaced').lines).toEqual([]);
   });
 
   it('does not count an idempotent replay as a new order', async () => {
