@@ -61,7 +61,6 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
       concurrency: { type: 'string', default: '32' },
       keep: { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '1' },
-      curve: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -99,19 +98,16 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
     keep: values.keep === true,
     only,
     latencyMs,
-    // The hot-capacity curve: in the full run, or with --curve (or --only=curve).
-    curve: values.curve === true || !quick,
   };
 }
 
-const wants = (s: Settings, group: (typeof GROUPS)[number]) =>
-  group === 'curve' ? (s.only === undefined ? s.curve : s.only.has(group)) : s.only === undefined || s.only.has(group);
+const wants = (s: Settings, group: (typeof GROUPS)[number]) => s.only === undefined || s.only.has(group);
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--curve] [--concurrency=32] [--keep]',
+      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--concurrency=32] [--keep]',
     );
     return;
   }

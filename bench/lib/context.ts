@@ -21,8 +21,6 @@ export interface Settings {
   only: Set<string> | undefined;
   /** One-way delay of the latency proxy for the `_latency` rows (ms); 0: loopback only. */
   latencyMs: number;
-  /** Run the hot-product capacity curve (0, 0.5, 1, 2 ms one way). */
-  curve: boolean;
 }
 
 export interface ScenarioRow extends Summary {

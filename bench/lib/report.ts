@@ -25,6 +25,8 @@ export interface Latest {
   };
   /** Round trips the handler's hot order holds its product row lock (FOR UPDATE … COMMIT). */
   lock_round_trips: number | null;
+  /** Hot orders/s at 0, 0.5, 1, 2 ms one way (DEPLOY.md) and the line fitted to them. */
+  hot_curve: HotCurve | null;
   lost_updates: number | null;
   bundle_zip_kb_max: number | null;
   init_ms_max: number | null;
@@ -83,6 +85,7 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       http_order_vs_handler: ratio(ops(`http_order_${http}`), ops('handler_order_http_ref')),
     },
     lock_round_trips: lock ? lock.handler : null,
+    hot_curve: (ctx.details.hot_curve as HotCurve | undefined) ?? null,
     lost_updates:
       ctx.audits.length === 0 ? null : ctx.audits.reduce((n, a) => n + a.lost_updates + a.unrecorded_units, 0),
     bundle_zip_kb_max: cold ? Math.round(cold.bundle_zip_kb_max * 10) / 10 : null,

@@ -1,6 +1,6 @@
 /**
  * The hot-product capacity curve for DEPLOY.md: orders/s on ONE product at 0, 0.5, 1 and 2 ms one
- * way (loopback, then through the latency proxy), handler and both raw orders side by side, and the
+ * way through the latency proxy, handler and both raw orders side by side, and the
  * straight line it follows: time per hot order = a + b × round trip, i.e. orders/s ≈ 1000 / (a + b ×
  * RTT ms), where b is the number of round trips the product row stays locked and a the time under
  * the lock that does not depend on the network (commit flush, CPU, lock hand-over).
@@ -58,12 +58,14 @@ export async function runHotCurve(
   const s = ctx.settings;
   const points: CurvePoint[] = [];
   for (const oneWayMs of CURVE_ONE_WAY_MS) {
-    const proxy = oneWayMs > 0 ? await startLatencyProxy(ctx.runUrl, oneWayMs) : undefined;
+    // Every point goes through the proxy, 0 ms included (it then forwards at once), so its own
+    // cost (two more hops per chunk, a worker thread) is the same at every point and lands in `a`.
+    const proxy = await startLatencyProxy(ctx.runUrl, oneWayMs);
     try {
       const network: Network = {
-        label: oneWayMs > 0 ? `${oneWayMs} ms one way` : 'loopback',
+        label: `${oneWayMs} ms one way (proxy)`,
         suffix: '',
-        url: proxy ? proxy.url(ctx.runUrl) : ctx.runUrl,
+        url: proxy.url(ctx.runUrl),
         oneWayMs,
       };
       const placers = await makePlacers(network);
@@ -88,7 +90,7 @@ export async function runHotCurve(
         for (const p of placers) if (p.name !== 'order') await p.close();
       }
     } finally {
-      await proxy?.close();
+      await proxy.close();
     }
   }
   const names = [...new Set(points.flatMap((p) => Object.keys(p.ops_per_s)))];
