@@ -60,6 +60,21 @@ describe('code health rules', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('declares each route path once: one file of the service (lib, functions, deploy, serverless.yml) states it', async () => {
+    const { ROUTES } = await import('../../lib/routes');
+    // Scripts, the benchmark and tests are clients: they may send requests to a path.
+    const sources = ['lib', 'functions', 'deploy']
+      .flatMap((dir) => sourceFiles(join(root, dir)))
+      .concat(join(root, 'serverless.yml'))
+      .map((path) => ({ path: relative(root, path), text: readFileSync(path, 'utf8') }));
+    for (const path of new Set(ROUTES.map((r) => r.path))) {
+      // As a declaration states it (`path: '…'` in TS, `path: …` in YAML), not as a client names it.
+      const quoted = [`path: '${path}'`, `path: "${path}"`, `path: ${path}\n`];
+      const holders = sources.filter((f) => quoted.some((q) => f.text.includes(q))).map((f) => f.path);
+      expect({ path, holders }).toEqual({ path, holders: [expect.stringMatching(/^lib\/[a-z]+\/routes\.ts$/)] });
+    }
+  });
+
   it('makes Biome reject process.env outside lib/config.ts and any `any` in lib/ and functions/', () => {
     const diagnostics = lintProbe({
       'lib/config.ts': 'export const level = process.env.LOG_LEVEL;\n',
