@@ -25,9 +25,9 @@ const CONNECT_TIMEOUT = 'ETIMEDOUT';
 
 const budget = new AsyncLocalStorage<number>();
 
-/** Runs `fn` with database work bounded to end by `deadlineAt` (epoch ms). */
-export function withDatabaseBudget<T>(deadlineAt: number, fn: () => T): T {
-  return budget.run(deadlineAt, fn);
+/** Runs `fn` with database work bounded to end by `deadlineAt` (epoch ms; undefined: no bound). */
+export function withDatabaseBudget<T>(deadlineAt: number | undefined, fn: () => T): T {
+  return deadlineAt === undefined || !Number.isFinite(deadlineAt) ? fn() : budget.run(deadlineAt, fn);
 }
 
 /** Milliseconds left of the current request's budget; undefined outside one (scripts, migrations). */

@@ -3,6 +3,7 @@ import { config } from '../config';
 import { BusyError } from '../errors';
 import { countRetry } from '../observability/counters';
 import { isRetryableLockError } from './errors';
+import { remainingBudgetMs } from './statement-deadline';
 import type { DB } from './types';
 
 export interface TransactionOptions {
@@ -52,7 +53,10 @@ export async function withTransaction<T>(
     } catch (err) {
       if (!isRetryableLockError(err)) throw err;
       const delay = baseDelayMs * 2 ** attempt * (1 + Math.random());
-      const outOfTime = Date.now() - started + delay + lockWaitMs > budgetMs;
+      // Nor unless the request's database budget (statement-deadline.ts) still holds a full lock wait.
+      const left = remainingBudgetMs();
+      const outOfTime =
+        Date.now() - started + delay + lockWaitMs > budgetMs || (left !== undefined && left < delay + lockWaitMs);
       if (attempt >= maxRetries || outOfTime) throw new BusyError(err);
       countRetry();
       opts.onRetry?.(err, attempt + 1);

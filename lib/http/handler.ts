@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { withDatabaseBudget } from '../db/statement-deadline';
 import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
 import { adminApiKeys } from '../secrets';
@@ -65,6 +66,21 @@ const adminAuth = (): Middleware => ({
 });
 
 /**
+ * Time kept back from the database budget to map the error, log it and return the response: 30 % of
+ * what is left, at least 1.5 s. Generous on purpose: on a loaded machine (serverless-offline, many
+ * requests at once) answering takes far longer than on Lambda, and normal queries take milliseconds.
+ */
+export function responseReserveMs(remainingMs: number): number {
+  return Math.max(1_500, Math.round(remainingMs * 0.3));
+}
+
+/** When the request's database work must be done: Lambda's remaining time, less the reserve. */
+function databaseDeadline(context: Context): number | undefined {
+  const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NaN;
+  return Number.isFinite(remaining) ? Date.now() + remaining - responseReserveMs(remaining) : undefined;
+}
+
+/**
  * The one middy chain every HTTP handler is wrapped in, configured by the route's declaration:
  * observability (log line, metrics) → boundary (request id, problem+json) → header normaliser →
  * admin key → JSON body → zod → handler. middy runs `onError` innermost first, so observability
@@ -98,8 +114,10 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
     });
   });
   // Per-request counters (DB retries) are bumped deep in services; the scope must span the whole chain.
+  // Database work must end before the function's timeout, however many lookups, connects or retries
+  // the request makes: it gets what Lambda says is left, less time to answer (lib/db/statement-deadline.ts).
   const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
-    withRequestCounts(() => handler(event, context));
+    withRequestCounts(() => withDatabaseBudget(databaseDeadline(context), () => handler(event, context)));
   // The declaration rides along so a test can check that each handler serves the route it is deployed for.
   return Object.assign(invoke, { route });
 }
