@@ -262,6 +262,13 @@ export function renderReport(report: Report, markdown = false): string {
           .join('\n')
       : head,
   );
+  const proxy = report.details.latency_proxy as
+    | { one_way_ms: number; lateMeanMs: number; lateMaxMs: number }
+    | undefined;
+  if (proxy)
+    parts.push(
+      `\`_latency\` rows: ${proxy.one_way_ms} ms one way through the latency proxy; chunks left ${proxy.lateMeanMs} ms late on average (max ${proxy.lateMaxMs} ms): a loaded machine delays the proxy too.`,
+    );
   if (report.rows.length > 0) parts.push(scenarioTable(report.rows, markdown));
   if (cold) {
     parts.push(

@@ -77,7 +77,9 @@ export async function runHotCurve(
           nextOrder: () => [{ productId: products.hotId, quantity: 1 }],
           concurrency: s.concurrency,
         }));
-        const results = await interleaved(ctx, `hot_curve_${oneWayMs}ms`, [products.hotId], entries, s);
+        // Four points × three placers: two slices each in the quick run keep it to about a minute.
+        const slices = s.quick ? Math.min(2, s.slices) : s.slices;
+        const results = await interleaved(ctx, `hot_curve_${oneWayMs}ms`, [products.hotId], entries, { ...s, slices });
         const ops: Record<string, number> = {};
         for (const [name, r] of results) ops[name] = Math.round(summarise(r).ops_per_s * 10) / 10;
         ctx.log(
