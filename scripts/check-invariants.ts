@@ -5,21 +5,13 @@
  * Database: DATABASE_URL, else the `shop` database of the dev server (see scripts/lib/mysql-server.ts;
  * nothing is started).
  */
-import { config } from '../lib/config';
 import { createDb } from '../lib/db/client';
 import { checkInvariants, formatViolation } from './lib/invariants';
-import { redactUrl, resolveServer, withDatabase } from './lib/mysql-server';
-
-async function databaseUrl(): Promise<string> {
-  // Tooling may look at the environment to decide where to look (as mysql-server.ts does); the
-  // URL itself still comes through lib/config.ts when it is set.
-  if (process.env.DATABASE_URL?.trim()) return config().databaseUrl;
-  const server = await resolveServer('dev', { start: false });
-  return withDatabase(server.url, 'shop');
-}
+import { redactUrl } from './lib/mysql-server';
+import { existingDevDatabaseUrl } from './lib/prepare-database';
 
 async function main(): Promise<number> {
-  const url = await databaseUrl();
+  const url = await existingDevDatabaseUrl();
   const db = createDb(url, { poolSize: 1, lockWaitTimeoutS: 0, statementTimeoutMs: 0 });
   try {
     const report = await checkInvariants(db, { limitPerCheck: 1000 });

@@ -1,5 +1,6 @@
+import { config } from '../../lib/config';
 import { migrateToLatest } from '../../lib/db/migrate';
-import { createDatabase, withDatabase } from './mysql-server';
+import { createDatabase, resolveServer, withDatabase } from './mysql-server';
 
 export interface PreparedDatabase {
   /** Full URL of the database. */
@@ -27,4 +28,16 @@ export async function prepareDatabase(serverUrl: string, name: string): Promise<
 export function describeMigrations(applied: string[]): string {
   if (applied.length === 0) return 'migrations up to date';
   return `applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.join(', ')}`;
+}
+
+/**
+ * The database a tool works on when told nothing: DATABASE_URL, else the `shop` database of the
+ * server `npm run dev` uses (nothing is started).
+ */
+export async function existingDevDatabaseUrl(): Promise<string> {
+  // Tooling may look at the environment to decide where to look (as mysql-server.ts does); the
+  // URL itself still comes through lib/config.ts when it is set.
+  if (process.env.DATABASE_URL?.trim()) return config().databaseUrl;
+  const server = await resolveServer('dev', { start: false });
+  return withDatabase(server.url, 'shop');
 }

@@ -4,10 +4,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes';
 import { apiEvent, lambdaContext } from '../../scripts/lib/lambda';
+import { readZip } from '../../scripts/lib/zip';
 
 /**
  * The Lambda bundles `osls package` produces (what would be deployed) serve the docs page, its
@@ -24,11 +24,11 @@ type BundledHandler = (
 
 /** Extracts the handler file from a function's zip and loads it, as Lambda would. */
 async function bundled(functionName: string, file: string): Promise<BundledHandler> {
-  const zip = await JSZip.loadAsync(readFileSync(join(dir, `${functionName}.zip`)));
-  const entry = zip.file(file);
-  if (!entry) throw new Error(`${functionName}.zip has no ${file}: ${Object.keys(zip.files).join(', ')}`);
+  const files = readZip(join(dir, `${functionName}.zip`));
+  const entry = files.get(file);
+  if (!entry) throw new Error(`${functionName}.zip has no ${file}: ${[...files.keys()].join(', ')}`);
   const target = join(dir, `${functionName}.js`);
-  writeFileSync(target, await entry.async('nodebuffer'));
+  writeFileSync(target, entry);
   return (createRequire(target)(target) as { handler: BundledHandler }).handler;
 }
 

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import fc from 'fast-check';
+import { fc } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { db } from '../../lib/db/client';
