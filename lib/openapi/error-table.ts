@@ -3,7 +3,7 @@ import { HTTP_ERRORS } from '../http/problem';
 const cell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 /**
- * The error codes as a Markdown table, straight from HTTP_ERRORS: the README's table (checked
+ * The error codes as a Markdown table, straight from HTTP_ERRORS: docs/api.md's table (checked
  * by a test) and the OpenAPI document's description both come from here.
  */
 export function errorTableMarkdown(): string {

@@ -78,7 +78,7 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
 }
 
 /**
- * Places an order in ONE transaction (see docs/notes/orders.md for the statements in order):
+ * Places an order in ONE transaction (docs/architecture.md lists the statements in order):
  * claim the Idempotency-Key, lock every product with one `SELECT … FOR UPDATE` in ascending id
  * order, check every line, then take the stock with one CASE UPDATE, write the order, its lines,
  * the ledger movements and the stored response, and commit. Any rejection or failure rolls it all
