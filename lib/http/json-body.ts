@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { parse as parseContentType, isTypeValid } from 'content-type';
+import { parse as parseContentType } from 'content-type';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import { parseRequestJson } from './json';
 
@@ -16,7 +16,7 @@ type Middleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2,
  */
 export function isJsonMediaType(header: string): boolean {
   const { type, parameters } = parseContentType(header);
-  if (type !== 'application/json' || !isTypeValid(type)) return false;
+  if (type !== 'application/json') return false;
   const charset = parameters.charset;
   return charset === undefined || charset.toLowerCase() === 'utf-8';
 }
