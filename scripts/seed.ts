@@ -8,8 +8,9 @@
  *
  * Invariants kept, batch by batch, each batch in one transaction (an interrupted seed leaves whole
  * batches only): every product gets its `created` stock movement, and counters.live_products
- * grows by the batch size. Names are `Seed product 0000001`, … continuing after the highest
- * seed name already live, so a second run adds to the first instead of colliding with it.
+ * grows by the batch size; the search index is written with the products. Names are
+ * `#0000001 Compact notebook`, …, numbered after the highest seed number already live, so a second
+ * run adds to the first instead of colliding with it.
  */
 import { type Kysely, sql } from 'kysely';
 import { createDb } from '../lib/db/client';
@@ -18,7 +19,7 @@ import { insertProducts } from '../lib/products/repository';
 import { databaseNameOf, redactUrl, resolveServer } from './lib/mysql-server';
 import { prepareDatabase } from './lib/prepare-database';
 
-const NAME_PREFIX = 'Seed product ';
+const NAME_PREFIX = '#';
 const NAME_DIGITS = 7;
 const MAX_NUMBER = 10 ** NAME_DIGITS - 1;
 const DEFAULT_COUNT = 1_000;
@@ -63,29 +64,38 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
-const nameOf = (n: number): string => NAME_PREFIX + String(n).padStart(NAME_DIGITS, '0');
-
 /** The highest number among live seed names (0 when there are none), found on the live_name index. */
 async function highestSeedNumber(db: Kysely<DB>): Promise<number> {
   const row = await db
     .selectFrom('products')
     .select('live_name')
     .where('live_name', 'like', `${NAME_PREFIX}%`)
-    .where(sql<boolean>`live_name REGEXP ${`^${NAME_PREFIX}[0-9]{${NAME_DIGITS}}$`}`)
+    .where(sql<boolean>`live_name REGEXP ${`^${NAME_PREFIX}[0-9]{${NAME_DIGITS}}( |$)`}`)
     .orderBy('live_name', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return row?.live_name ? Number(row.live_name.slice(NAME_PREFIX.length)) : 0;
+  return row?.live_name ? Number(row.live_name.slice(NAME_PREFIX.length, NAME_PREFIX.length + NAME_DIGITS)) : 0;
 }
 
 const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Eco', 'Handmade', 'Large', 'Mini', 'Organic', 'Smart', 'Vintage'];
 const NOUNS = ['mug', 'teapot', 'lamp', 'notebook', 'backpack', 'candle', 'scarf', 'kettle', 'plant pot', 'blanket'];
+/** In 1 product of RARE_EVERY: the benchmark's rare search word. */
+export const RARE_WORD = 'Zephyr';
+const RARE_EVERY = 10_007;
+const nounOf = (n: number): string => NOUNS[(3 * n + Math.floor(n / 10)) % NOUNS.length] ?? 'mug';
+
+/**
+ * `#0000001 Compact notebook`: the number first (so the highest is found on the live_name index),
+ * then words, so searches meet common words (each noun names 1 product in 10) and a rare one.
+ */
+const nameOf = (n: number): string =>
+  `${NAME_PREFIX}${String(n).padStart(NAME_DIGITS, '0')} ${ADJECTIVES[n % ADJECTIVES.length]} ${nounOf(n)}${n % RARE_EVERY === 0 ? ` ${RARE_WORD}` : ''}`;
 
 /** Deterministic, varied-looking fields for product number n. */
 function productFor(n: number, at: Date): NewProductRow {
   return {
     name: nameOf(n),
-    description: `${ADJECTIVES[n % ADJECTIVES.length]} ${NOUNS[(3 * n + Math.floor(n / 10)) % NOUNS.length]} for development and benchmarks.`,
+    description: `${ADJECTIVES[n % ADJECTIVES.length]} ${nounOf(n)} for development and benchmarks.`,
     price_cents: 99 + ((n * 7_919) % 49_901), // 0.99 … 499.99
     stock: 1 + ((n * 104_729) % 1_000), // 1 … 1000: every product has its `created` movement
     archived_at: null,

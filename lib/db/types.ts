@@ -11,6 +11,11 @@ export interface ProductsTable {
   archived_at: Date | null;
   /** Generated: `name` while live, NULL once archived; carries the unique index. */
   live_name: ColumnType<string | null, never, never>;
+  /**
+   * The name normalised for search and `sort=name` (lib/products/search.ts nameKeyOf). Optional on
+   * insert only for tests that write raw rows; every real writer goes through search-index.ts.
+   */
+  name_key: ColumnType<string, string | undefined, string>;
   created_at: Date;
   updated_at: Date;
 }
@@ -59,6 +64,12 @@ export interface StockMovementsTable {
   created_at: Date;
 }
 
+/** One row per index term of a live product's name (lib/products/search.ts termsOf). */
+export interface ProductSearchTermsTable {
+  term: string;
+  product_id: number;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -71,6 +82,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   stock_movements: StockMovementsTable;
   counters: CountersTable;
+  product_search_terms: ProductSearchTermsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -9,6 +9,7 @@ import { assertAdmin } from './auth';
 import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
 import { jsonBody } from './json-body';
 import type { HttpResult } from './response';
+import { queryParamsOf } from './query';
 import type { RouteDeclaration } from './route';
 import { parseAll } from './validation';
 
@@ -97,12 +98,16 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
   if (route.admin) chain.use(adminAuth());
   if (route.body) chain.use(jsonBody());
   const handler = chain.handler(async (event, context) => {
-    const input = parseAll({
-      body: { schema: route.body, value: event.body as unknown },
-      query: { schema: route.query, value: event.queryStringParameters ?? {} },
-      params: { schema: route.params, value: event.pathParameters ?? {} },
-      headers: { schema: route.headers, value: event.headers ?? {} },
-    });
+    const query = queryParamsOf(event);
+    const input = parseAll(
+      {
+        body: { schema: route.body, value: event.body as unknown },
+        query: { schema: route.query, value: query.values },
+        params: { schema: route.params, value: event.pathParameters ?? {} },
+        headers: { schema: route.headers, value: event.headers ?? {} },
+      },
+      route.query ? query.errors : [],
+    );
     return fn({
       body: input.body as B,
       query: input.query as Q,

@@ -15,11 +15,15 @@ export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
   return out;
 }
 
-/** Parses each input with its schema and throws one ValidationError listing every problem. */
+/**
+ * Parses each input with its schema and throws one ValidationError listing every problem, those
+ * found before the schemas ran (`found`, e.g. a repeated query parameter) first.
+ */
 export function parseAll<T extends Record<string, { schema: z.ZodType | undefined; value: unknown; prefix?: string }>>(
   inputs: T,
+  found: readonly FieldError[] = [],
 ): { [K in keyof T]: T[K]['schema'] extends z.ZodType<infer O> ? O : undefined } {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = [...found];
   const out: Record<string, unknown> = {};
   for (const [name, { schema, value, prefix }] of Object.entries(inputs)) {
     if (!schema) {

@@ -3,8 +3,8 @@ import { contentDigest } from '../digest';
 import { fromCents } from '../money';
 import type { Product } from './schema';
 
-/** The columns a product response needs (never `live_name`, an index helper). */
-export type ProductRecord = Omit<ProductRow, 'live_name'>;
+/** The columns a product response needs (never `live_name` or `name_key`, index helpers). */
+export type ProductRecord = Omit<ProductRow, 'live_name' | 'name_key'>;
 
 /** A database row as the API shows it: price from cents, times as RFC 3339 UTC with milliseconds. */
 export function toProduct(row: ProductRecord): Product {

@@ -1,8 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { isDuplicateKey } from '../db/errors';
 import type { DB, NewProductRow, ProductUpdate } from '../db/types';
 import { type Movement, recordMovements } from '../stock/ledger';
+import type { Sort } from './cursor';
 import type { ProductRecord } from './present';
+import { nameKeyOf, type SearchPlan } from './search';
+import { addSearchTermsFor } from './search-index';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
 
@@ -24,8 +27,9 @@ const LIVE_NAME_INDEX = 'uq_products_live_name';
 /**
  * The one way products are made (the service, the seed, the test factories, the benchmark): inserts
  * `rows` in one statement, with what every product comes with, in the caller's transaction: one
- * `created` stock movement each (none for stock 0) and the live-product counter moved by the live
- * ones (last: it is the one lock every create and archive shares). The movements take the first
+ * `created` stock movement each (none for stock 0), the search index of the live ones (name_key
+ * on every row, terms for live ones: lib/products/search-index.ts) and the live-product counter
+ * moved by the live ones (last: it is the one lock every create and archive shares). The movements take the first
  * row's `created_at` (callers insert rows made at one instant). Returns the ids in row order.
  *
  * A multi-row INSERT with a known row count ("simple insert") gets consecutive AUTO_INCREMENT ids
@@ -34,7 +38,8 @@ const LIVE_NAME_INDEX = 'uq_products_live_name';
  */
 export async function insertProducts(trx: Kysely<DB>, rows: NewProductRow[]): Promise<number[]> {
   if (rows.length === 0) return [];
-  const res = await trx.insertInto('products').values(rows).executeTakeFirstOrThrow();
+  const keyed = rows.map((row) => ({ ...row, name_key: nameKeyOf(row.name) }));
+  const res = await trx.insertInto('products').values(keyed).executeTakeFirstOrThrow();
   const first = Number(res.insertId);
   const ids = rows.map((_, i) => first + i);
   if (rows.length > 1) {
@@ -51,6 +56,10 @@ export async function insertProducts(trx: Kysely<DB>, rows: NewProductRow[]): Pr
     (row, i): Movement => ({ productId: ids[i] as number, delta: row.stock, reason: 'created' }),
   );
   await recordMovements(trx, created, rows[0]?.created_at ?? new Date());
+  await addSearchTermsFor(
+    trx,
+    rows.flatMap((row, i) => (row.archived_at == null ? [{ id: ids[i] as number, name: row.name }] : [])),
+  );
   await addToLiveProductCount(trx, rows.filter((row) => row.archived_at == null).length);
   return ids;
 }
@@ -80,56 +89,25 @@ export async function lockLiveProduct(trx: Kysely<DB>, id: number): Promise<Prod
     .executeTakeFirst();
 }
 
-/** Keyset window: live products with id > afterId, by id (a range on idx_products_archived_id). */
-export async function listLiveAfter(db: Kysely<DB>, afterId: number, limit: number): Promise<ProductRecord[]> {
-  return db
-    .selectFrom('products')
-    .select(COLUMNS)
-    .where('archived_at', 'is', null)
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-}
-
-/**
- * Offset window. The offset is walked on the covering (archived_at, id) index in a derived table,
- * and only the rows of the page are fetched whole (a "deferred join"), so a deep page does not
- * read every skipped row.
- */
-export async function listLivePage(db: Kysely<DB>, offset: number, limit: number): Promise<ProductRecord[]> {
-  return db
-    .selectFrom('products as p')
-    .innerJoin(
-      (eb) =>
-        eb
-          .selectFrom('products')
-          .select('id')
-          .where('archived_at', 'is', null)
-          .orderBy('id')
-          .limit(limit)
-          .offset(offset)
-          .as('w'),
-      (join) => join.onRef('w.id', '=', 'p.id'),
-    )
-    .select(P_COLUMNS)
-    .orderBy('p.id')
-    .execute();
-}
-
 export async function updateProductRow(trx: Kysely<DB>, id: number, changes: ProductUpdate): Promise<void> {
   await trx.updateTable('products').set(changes).where('id', '=', id).execute();
 }
 
-/** Archives the product if it is live; false when it is missing or already archived. */
-export async function archiveLiveProduct(trx: Kysely<DB>, id: number, at: Date): Promise<boolean> {
+/**
+ * Archives the product if it is live and returns the name it had (its search terms are found
+ * from it); undefined when it is missing or already archived. The UPDATE takes the row lock first,
+ * so the name read after it is the one archived.
+ */
+export async function archiveLiveProduct(trx: Kysely<DB>, id: number, at: Date): Promise<string | undefined> {
   const res = await trx
     .updateTable('products')
     .set({ archived_at: at, updated_at: at })
     .where('id', '=', id)
     .where('archived_at', 'is', null)
     .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  if (Number(res.numUpdatedRows) !== 1) return undefined;
+  const row = await trx.selectFrom('products').select('name').where('id', '=', id).executeTakeFirstOrThrow();
+  return row.name;
 }
 
 /** The maintained count of live products (no COUNT(*) over the catalogue). */
@@ -149,4 +127,199 @@ export async function addToLiveProductCount(trx: Kysely<DB>, delta: number): Pro
     .set({ value: sql`value + ${delta}` })
     .where('name', '=', LIVE_PRODUCTS)
     .execute();
+}
+
+/*
+ * Search, filters and sorting (docs/decisions/0001-catalogue-search.md). The statements are built
+ * from fixed SQL pieces and bound values only; every sort has its index (archived_at, column, id)
+ * in the sort's direction, from migration 2026_11_29_0002.
+ */
+
+/** The filters of a list; all optional, combined with AND. */
+export interface ListFilter {
+  search?: SearchPlan | undefined;
+  minPriceCents?: number | undefined;
+  maxPriceCents?: number | undefined;
+  inStock?: boolean | undefined;
+}
+
+/** A listed row: the product and the sort value its cursor needs. */
+export type ListedProduct = ProductRecord & { name_key: string };
+
+/** Where a keyset page starts: after this sort value and id. */
+export interface KeysetStart {
+  key?: number | string | undefined;
+  id: number;
+}
+
+/**
+ * How a search is executed: `terms` reads the rarest-looking term's index entries first (id
+ * order for free, any other sort by sorting the matches); `sort` walks the sort index and checks
+ * each product's terms (best when a large share of the catalogue matches).
+ */
+export type SearchDriver = 'terms' | 'sort';
+
+const SORT_COLUMN = {
+  id: 'id',
+  price: 'price_cents',
+  name: 'name_key',
+  created_at: 'created_at',
+} as const;
+
+export function sortColumnOf(sort: Sort): { column: 'id' | 'price_cents' | 'name_key' | 'created_at'; desc: boolean } {
+  const desc = sort.startsWith('-');
+  return { column: SORT_COLUMN[(desc ? sort.slice(1) : sort) as keyof typeof SORT_COLUMN], desc };
+}
+
+const LIST_COLUMNS = sql.raw(
+  'p.id, p.name, p.description, p.price_cents, p.stock, p.archived_at, p.created_at, p.updated_at, p.name_key',
+);
+
+/** `LIKE` pattern text with its wildcards escaped (\\ is MySQL's default escape character). */
+const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Whether a product counts as in stock. The one place that knows where stock lives: when stock
+ * moves to shard rows (issue 14), only this changes.
+ */
+export function inStockCondition(inStock: boolean): RawBuilder<boolean> {
+  return inStock ? sql<boolean>`p.stock > 0` : sql<boolean>`p.stock = 0`;
+}
+
+/** Conditions on the product row (not the terms). */
+function rowConditions(filter: ListFilter): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [sql`p.archived_at IS NULL`];
+  if (filter.minPriceCents !== undefined) out.push(sql`p.price_cents >= ${filter.minPriceCents}`);
+  if (filter.maxPriceCents !== undefined) out.push(sql`p.price_cents <= ${filter.maxPriceCents}`);
+  if (filter.inStock !== undefined) out.push(inStockCondition(filter.inStock));
+  for (const w of filter.search?.wordStarts ?? []) out.push(sql`CONCAT(' ', p.name_key) LIKE ${`% ${likeEscape(w)}%`}`);
+  for (const c of filter.search?.contains ?? []) out.push(sql`p.name_key LIKE ${`%${likeEscape(c)}%`}`);
+  return out;
+}
+
+/**
+ * Joins of the search terms from the `from`-th on, each an eq_ref lookup on the primary key of
+ * (term, product_id) against `on` (the id of the table that drives the join).
+ */
+function termJoins(terms: readonly string[], from: number, on: 't0.product_id' | 'p.id'): RawBuilder<unknown> {
+  return sql.join(
+    terms.slice(from).map((term, i) => {
+      const t = sql.raw(`t${i + from}`);
+      return sql`JOIN product_search_terms ${t} ON ${t}.product_id = ${sql.raw(on)} AND ${t}.term = ${term}`;
+    }),
+    sql` `,
+  );
+}
+
+const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => sql.join(parts, sql` AND `);
+
+interface Window {
+  sort: Sort;
+  limit: number;
+  offset?: number;
+  after?: KeysetStart | undefined;
+  driver?: SearchDriver;
+}
+
+/** FROM … WHERE … ORDER BY of a list, and the expression that is the id in it. */
+function listBody(
+  filter: ListFilter,
+  w: Window,
+): { select: RawBuilder<unknown>; from: RawBuilder<unknown>; rest: RawBuilder<unknown> } {
+  const { column, desc } = sortColumnOf(w.sort);
+  const terms = filter.search?.terms ?? [];
+  const termsFirst = terms.length > 0 && (w.driver ?? 'terms') === 'terms';
+  // With the terms first, `t0.product_id` is the id: its order and range come from t0's primary key.
+  const idExpr = sql.raw(termsFirst ? 't0.product_id' : 'p.id');
+  const conditions = rowConditions(filter);
+  if (w.after) {
+    const after = w.after;
+    if (column === 'id') conditions.push(sql`${idExpr} > ${after.id}`);
+    else {
+      const col = sql.raw(`p.${column}`);
+      const key = column === 'created_at' ? new Date(Number(after.key)) : after.key;
+      conditions.push(
+        desc
+          ? sql`(${col} < ${key} OR (${col} = ${key} AND p.id > ${after.id}))`
+          : sql`(${col} > ${key} OR (${col} = ${key} AND p.id > ${after.id}))`,
+      );
+    }
+  }
+  // Terms first: all of them (index only) before the product row, read only for products with every term.
+  let from: RawBuilder<unknown>;
+  if (terms.length === 0) from = sql`products p`;
+  else if (termsFirst)
+    from = sql`product_search_terms t0 ${termJoins(terms, 1, 't0.product_id')} JOIN products p ON p.id = t0.product_id`;
+  else from = sql`products p ${termJoins(terms, 0, 'p.id')}`;
+  if (termsFirst) conditions.push(sql`t0.term = ${terms[0]}`);
+  const order =
+    column === 'id'
+      ? sql`ORDER BY ${idExpr}`
+      : sql`ORDER BY ${sql.raw(`p.${column}`)} ${sql.raw(desc ? 'DESC' : 'ASC')}, p.id`;
+  // The join order is fixed when there are terms (the service picks the driver from the match
+  // count), except beside a price range: then the optimizer weighs that range's index against the
+  // terms, from its own estimates of both.
+  const priced = filter.minPriceCents !== undefined || filter.maxPriceCents !== undefined;
+  const fixed = terms.length > 0 && (!termsFirst || !priced);
+  const select = fixed ? sql`SELECT STRAIGHT_JOIN` : sql`SELECT`;
+  const paging = w.offset ? sql`LIMIT ${w.limit} OFFSET ${w.offset}` : sql`LIMIT ${w.limit}`;
+  return { select, from, rest: sql`WHERE ${and(conditions)} ${order} ${paging}` };
+}
+
+/**
+ * One window of live products matching `filter`, in `sort` order with ties by id: after a keyset
+ * start (a cursor) or at an offset (a page). A deep offset is walked on ids only and the page's
+ * rows are read afterwards (a deferred join).
+ */
+export async function listMatching(db: Kysely<DB>, filter: ListFilter, w: Window): Promise<ListedProduct[]> {
+  const { select, from, rest } = listBody(filter, w);
+  if (!w.offset) {
+    const res = await sql<ListedProduct>`${select} ${LIST_COLUMNS} FROM ${from} ${rest}`.execute(db);
+    return res.rows;
+  }
+  const { column, desc } = sortColumnOf(w.sort);
+  const terms = filter.search?.terms ?? [];
+  const termsFirst = terms.length > 0 && (w.driver ?? 'terms') === 'terms';
+  const idExpr = sql.raw(termsFirst ? 't0.product_id' : 'p.id');
+  const order =
+    column === 'id'
+      ? sql`ORDER BY p.id`
+      : sql`ORDER BY ${sql.raw(`p.${column}`)} ${sql.raw(desc ? 'DESC' : 'ASC')}, p.id`;
+  const res = await sql<ListedProduct>`
+    SELECT ${LIST_COLUMNS} FROM products p
+    JOIN (${select} ${idExpr} AS id FROM ${from} ${rest}) w ON w.id = p.id
+    ${order}`.execute(db);
+  return res.rows;
+}
+
+/**
+ * How many live products match `filter`, counting no further than `cap` (a filtered list never
+ * counts a million rows). With a search only, the terms table alone answers: archived products
+ * have no terms.
+ */
+export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: number): Promise<number> {
+  const terms = filter.search?.terms ?? [];
+  const conditions = rowConditions(filter);
+  const termsOnly =
+    terms.length > 0 &&
+    conditions.length === 1 &&
+    (filter.search?.wordStarts.length ?? 0) === 0 &&
+    (filter.search?.contains.length ?? 0) === 0;
+  let inner: RawBuilder<unknown>;
+  if (termsOnly) {
+    const joins = termJoins(terms, 1, 't0.product_id');
+    inner = sql`SELECT 1 FROM product_search_terms t0 ${joins} WHERE t0.term = ${terms[0]} LIMIT ${cap}`;
+  } else if (terms.length > 0) {
+    inner = sql`SELECT 1 FROM product_search_terms t0 ${termJoins(terms, 1, 't0.product_id')}
+      JOIN products p ON p.id = t0.product_id
+      WHERE t0.term = ${terms[0]} AND ${and(conditions)} LIMIT ${cap}`;
+  } else if (filter.minPriceCents === undefined && filter.maxPriceCents === undefined) {
+    // Only in_stock, which no index holds (stock changes with every order): walk the rows in primary
+    // key order, several times faster than looking each one up from the (archived_at, id) index.
+    inner = sql`SELECT 1 FROM products p FORCE INDEX (PRIMARY) WHERE ${and(conditions)} LIMIT ${cap}`;
+  } else {
+    inner = sql`SELECT 1 FROM products p WHERE ${and(conditions)} LIMIT ${cap}`;
+  }
+  const res = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (${inner}) c`.execute(db);
+  return Number(res.rows[0]?.n ?? 0);
 }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pagingQuery } from '../http/schemas';
+import { hasAtMostTwoDecimals, MAX_PRICE, toCents } from '../money';
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../paging';
-import { hasAtMostTwoDecimals, MAX_PRICE } from '../money';
-import { type Cursor, decodeCursor } from './cursor';
+import { type Cursor, decodeCursor, type ListSpec, SORTS, type Sort, specDigest } from './cursor';
 
 /**
  * Product schemas: they validate requests and are the source of the OpenAPI document.
@@ -95,18 +95,93 @@ const cursorParam = z
     }
     return cursor;
   })
-  .meta({ description: 'Opaque keyset cursor from a previous `next_cursor`. Not combinable with `page`.' });
+  .meta({
+    description:
+      'Opaque keyset cursor from a previous `next_cursor`. Not combinable with `page`; only valid with the same ' +
+      '`q`, `min_price`, `max_price`, `in_stock` and `sort` it was issued for.',
+  });
+
+export const MAX_QUERY_CHARS = 100;
+
+const searchParam = z
+  .string()
+  .trim()
+  .refine(
+    (s) => chars(s) >= 1 && chars(s) <= MAX_QUERY_CHARS,
+    `q must be 1–${MAX_QUERY_CHARS} characters after trimming`,
+  )
+  .refine(wellFormed, 'q must be valid Unicode text')
+  .meta({
+    description:
+      `Search the product names: 1–${MAX_QUERY_CHARS} characters. Every word must start a word of the name, ignoring ` +
+      'case and Latin accents (`cafe` finds `Café ☕`); text in scripts written without spaces (`杯子`) matches ' +
+      'anywhere in the name. Text without any letter, digit or symbol matches nothing.',
+    example: 'cafe',
+  });
+
+/** A price in a query string: digits with up to 2 decimals, 0 – MAX_PRICE; parsed to cents. */
+const priceParam = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{1,8}(\.\d{1,2})?$/, `${name} must be a price: digits with at most 2 decimals, e.g. 19.99`)
+    .transform((text) => {
+      const [whole = '0', fraction = ''] = text.split('.');
+      return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+    })
+    .pipe(z.number().max(toCents(MAX_PRICE), `${name} must be at most ${MAX_PRICE}`))
+    .meta({
+      description: `Inclusive ${name === 'min_price' ? 'lower' : 'upper'} bound on the price (≥ 0, at most 2 decimals).`,
+      example: name === 'min_price' ? '10' : '25.50',
+    });
+
+const inStockParam = z
+  .enum(['true', 'false'], { error: 'in_stock must be true or false' })
+  .transform((v) => v === 'true')
+  .meta({ description: '`true`: only products with stock > 0; `false`: only those with stock 0.', example: 'true' });
+
+const sortParam = z.enum(SORTS, { error: `sort must be one of ${SORTS.join(', ')}` }).meta({
+  description: 'Order of the list (`-` = descending); ties are broken by id ascending. Default `id`.',
+  example: '-price',
+});
 
 export const listProductsQuery = pagingQuery
-  .extend({ cursor: cursorParam.optional() })
+  .extend({
+    q: searchParam.optional(),
+    min_price: priceParam('min_price').optional(),
+    max_price: priceParam('max_price').optional(),
+    in_stock: inStockParam.optional(),
+    sort: sortParam.optional(),
+    cursor: cursorParam.optional(),
+  })
   .superRefine((q, ctx) => {
     if (q.cursor !== undefined && q.page !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor cannot be combined with page' });
+    }
+    if (q.min_price !== undefined && q.max_price !== undefined && q.min_price > q.max_price) {
+      ctx.addIssue({ code: 'custom', path: ['min_price'], message: 'min_price must not be greater than max_price' });
+    }
+    if (q.cursor !== undefined && q.cursor.filters !== specDigest(listSpecOf(q))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cursor'],
+        message: 'cursor was issued for another q, min_price, max_price, in_stock or sort; send the same ones',
+      });
     }
   })
   .meta({ id: 'ListProductsQuery' });
 
 export type ListProductsQuery = z.output<typeof listProductsQuery>;
+
+/** The sort and filters of a validated list query. */
+export function listSpecOf(q: {
+  q?: string | undefined;
+  min_price?: number | undefined;
+  max_price?: number | undefined;
+  in_stock?: boolean | undefined;
+  sort?: Sort | undefined;
+}): ListSpec {
+  return { sort: q.sort ?? 'id', q: q.q, minPriceCents: q.min_price, maxPriceCents: q.max_price, inStock: q.in_stock };
+}
 
 export const productIdPath = z.number().int().positive().meta({ description: 'Product id', example: 1 });
 
@@ -132,7 +207,16 @@ export type Product = z.output<typeof product>;
 export const productList = z
   .object({
     products: z.array(product),
-    total: z.number().int().min(0).meta({ description: 'Live (not archived) products in the catalogue.' }),
+    total: z
+      .number()
+      .int()
+      .min(0)
+      .meta({
+        description:
+          'Live (not archived) products that match. Exact without filters; with filters exact up to 10,000, ' +
+          'past that 10,000 with `total_is_exact: false`.',
+      }),
+    total_is_exact: z.boolean().meta({ description: 'False when `total` is the 10,000 cap of a filtered count.' }),
     current_page: z.number().int().min(1).meta({
       description:
         'The page requested; for a cursor request, the page this window falls on (its position ÷ per_page + 1).',

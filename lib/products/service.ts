@@ -5,7 +5,7 @@ import { PreconditionFailedError, ProductNameTakenError, ProductNotFoundError } 
 import { toCents } from '../money';
 import { DEFAULT_PER_PAGE } from '../paging';
 import { recordMovements } from '../stock/ledger';
-import { encodeCursor } from './cursor';
+import { encodeCursor, type Sort, specDigest } from './cursor';
 import { type ProductRecord, productVersion, toProduct } from './present';
 import {
   addToLiveProductCount,
@@ -13,13 +13,26 @@ import {
   findLiveProduct,
   insertProducts,
   isLiveNameConflict,
-  listLiveAfter,
-  listLivePage,
+  type ListedProduct,
+  type ListFilter,
+  type SearchDriver,
+  listMatching,
   liveProductCount,
+  countMatching,
+  sortColumnOf,
   lockLiveProduct,
   updateProductRow,
 } from './repository';
-import type { CreateProductInput, ListProductsQuery, Product, ProductList, UpdateProductInput } from './schema';
+import {
+  type CreateProductInput,
+  type ListProductsQuery,
+  listSpecOf,
+  type Product,
+  type ProductList,
+  type UpdateProductInput,
+} from './schema';
+import { nameKeyOf, searchPlanOf } from './search';
+import { removeSearchTerms, renameSearchTerms } from './search-index';
 
 /**
  * The catalogue's rules. Every function takes the database first (the writer for changes,
@@ -58,38 +71,104 @@ export async function getProduct(database: Kysely<DB>, id: number): Promise<Prod
   return toProduct(row);
 }
 
+/** With filters, `total` is exact up to this many matches; past it the list says so. */
+export const EXACT_TOTAL_CAP = 10_000;
+
 /**
- * One page of live products by ascending id: by `page` (offset) or by `cursor` (keyset, the fast
- * path for deep pages). One row more than the page is read to know whether a next_cursor is due.
- * `total` is the maintained counter, not a COUNT(*) over the catalogue.
+ * One page of live products, filtered and sorted as asked, by `page` (offset) or by `cursor`
+ * (keyset, constant time at any depth). One row more than the page is read to know whether a
+ * next_cursor is due.
+ * `total`: without filters, the maintained counter (exact, O(1)); with filters, a count that stops
+ * after EXACT_TOTAL_CAP + 1 matches, so no request counts the whole catalogue.
  */
 export async function listProducts(database: Kysely<DB>, query: ListProductsQuery): Promise<ProductList> {
   const perPage = query.per_page ?? DEFAULT_PER_PAGE;
+  const spec = listSpecOf(query);
   const cursor = query.cursor;
   const page = query.page ?? 1;
   const position = cursor ? cursor.position : (page - 1) * perPage;
-  const listed = () =>
-    cursor ? listLiveAfter(database, cursor.after, perPage + 1) : listLivePage(database, position, perPage + 1);
-  let rows: ProductRecord[];
-  let total: number;
-  if (cursor || position === 0) {
-    [rows, total] = await Promise.all([listed(), liveProductCount(database)]);
+  const search = spec.q === undefined ? undefined : searchPlanOf(spec.q);
+  const filter: ListFilter = {
+    search,
+    minPriceCents: spec.minPriceCents,
+    maxPriceCents: spec.maxPriceCents,
+    inStock: spec.inStock,
+  };
+  const filtered =
+    search !== undefined ||
+    filter.minPriceCents !== undefined ||
+    filter.maxPriceCents !== undefined ||
+    filter.inStock !== undefined;
+  const window = {
+    sort: spec.sort,
+    limit: perPage + 1,
+    ...(cursor ? { after: { key: cursor.key, id: cursor.after } } : { offset: position }),
+  };
+
+  let counted: Promise<number>;
+  let rowsOf: (total: number) => Promise<ListedProduct[]>;
+  if (search?.matchesNothing) {
+    counted = Promise.resolve(0);
+    rowsOf = async () => [];
+  } else if (!filtered) {
+    counted = liveProductCount(database);
+    rowsOf = () => listMatching(database, filter, window);
   } else {
-    // An offset page: the maintained total first, so a page past the end runs no OFFSET scan.
-    total = await liveProductCount(database);
-    rows = position >= total ? [] : await listed();
+    counted = countMatching(database, filter, EXACT_TOTAL_CAP + 1);
+    rowsOf = async (count) => {
+      let driver: SearchDriver = 'terms';
+      if (search && spec.sort !== 'id') {
+        // Sorted by something other than id: walking the sort's index and checking each product's
+        // terms reads about limit × live / matches rows; reading every match and sorting reads
+        // `matches`. The cheaper one wins (about 4,700 matches on 1,000,000 products at 10 a page).
+        const live = await liveProductCount(database);
+        if (count * count > 2 * (perPage + 1) * live) driver = 'sort';
+      }
+      return listMatching(database, filter, { ...window, driver });
+    };
   }
-  const products = rows.slice(0, perPage).map(toProduct);
-  const last = products.at(-1);
+  // The count decides the plan of a sorted search and whether an offset page can hold any row.
+  const needsCountFirst = (search !== undefined && spec.sort !== 'id') || (!cursor && position > 0);
+  let count: number;
+  let rows: ListedProduct[];
+  if (needsCountFirst) {
+    count = await counted;
+    const exact = filtered ? count <= EXACT_TOTAL_CAP : true;
+    rows = exact && !cursor && position >= count ? [] : await rowsOf(count);
+  } else {
+    [rows, count] = await Promise.all([rowsOf(0), counted]);
+  }
+  const exact = !filtered || count <= EXACT_TOTAL_CAP;
+  const total = exact ? count : EXACT_TOTAL_CAP;
+  const listed = rows.slice(0, perPage);
+  const last = listed.at(-1);
   const more = rows.length > perPage && last !== undefined;
   return {
-    products,
+    products: listed.map(toProduct),
     total,
+    total_is_exact: exact,
     current_page: cursor ? Math.floor(position / perPage) + 1 : page,
     per_page: perPage,
     total_pages: Math.ceil(total / perPage),
-    next_cursor: more ? encodeCursor({ after: last.id, position: position + products.length }) : null,
+    next_cursor: more
+      ? encodeCursor({
+          sort: spec.sort,
+          filters: specDigest(spec),
+          ...cursorKeyOf(spec.sort, last),
+          after: Number(last.id),
+          position: position + listed.length,
+        })
+      : null,
   };
+}
+
+/** The sort value a cursor records for the last row of a page. */
+function cursorKeyOf(sort: Sort, row: ListedProduct): { key?: number | string } {
+  const { column } = sortColumnOf(sort);
+  if (column === 'id') return {};
+  if (column === 'price_cents') return { key: Number(row.price_cents) };
+  if (column === 'created_at') return { key: row.created_at.getTime() };
+  return { key: row.name_key };
 }
 
 /**
@@ -125,13 +204,16 @@ export async function updateProduct(
         stock: patch.stock ?? current.stock,
         updated_at: now,
       };
+      const renamed = next.name !== current.name;
       await updateProductRow(trx, id, {
         name: next.name,
+        ...(renamed ? { name_key: nameKeyOf(next.name) } : {}),
         description: next.description,
         price_cents: next.price_cents,
         stock: next.stock,
         updated_at: now,
       });
+      if (renamed) await renameSearchTerms(trx, id, current.name, next.name);
       await recordMovements(trx, [{ productId: id, delta: next.stock - current.stock, reason: 'adjusted' }], now);
       return toProduct(next);
     });
@@ -145,7 +227,10 @@ export async function updateProduct(
 export async function archiveProduct(database: Kysely<DB>, id: number): Promise<void> {
   const now = new Date();
   await withTransaction(database, async (trx) => {
-    if (!(await archiveLiveProduct(trx, id, now))) throw new ProductNotFoundError(id);
+    const name = await archiveLiveProduct(trx, id, now);
+    if (name === undefined) throw new ProductNotFoundError(id);
+    // Archived products are never listed: their terms go, so a search count needs no products row.
+    await removeSearchTerms(trx, id, name);
     await addToLiveProductCount(trx, -1);
   });
 }

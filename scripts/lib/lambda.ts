@@ -15,6 +15,11 @@ export interface EventOptions {
   route?: string;
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
+  /**
+   * Query parameters as sent, repeats included (`[['q', 'a'], ['q', 'b']]`): API Gateway keeps them
+   * apart in rawQueryString and joins a repeated one's values with commas in queryStringParameters.
+   */
+  queryPairs?: Array<[string, string]>;
   headers?: Record<string, string>;
   /** Serialised as JSON with `content-type: application/json` unless `rawBody` is given. */
   json?: unknown;
@@ -37,8 +42,10 @@ export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
   }
   if (o.admin) headers.authorization = `Bearer ${DEV_ADMIN_API_KEY}`;
   Object.assign(headers, o.headers);
-  const query = o.query ?? {};
-  const rawQueryString = new URLSearchParams(query).toString();
+  const pairs = o.queryPairs ?? Object.entries(o.query ?? {});
+  const query: Record<string, string> = {};
+  for (const [k, v] of pairs) query[k] = k in query ? `${query[k]},${v}` : v;
+  const rawQueryString = new URLSearchParams(pairs).toString();
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: `${method} ${o.route ?? o.path}`,

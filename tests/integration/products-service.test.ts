@@ -4,7 +4,7 @@ import { config } from '../../lib/config';
 import { closeDb, createDb, db } from '../../lib/db/client';
 import type { DB } from '../../lib/db/types';
 import { AppError } from '../../lib/errors';
-import { decodeCursor, encodeCursor } from '../../lib/products/cursor';
+import { decodeCursor, encodeCursor, idCursor } from '../../lib/products/cursor';
 import { productVersion } from '../../lib/products/present';
 import { archiveProduct, createProduct, getProduct, listProducts, updateProduct } from '../../lib/products/service';
 import { ledgerSum, liveCounter, makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
@@ -172,7 +172,7 @@ describe('listProducts', () => {
     const first = made[0]?.id ?? 0;
     const live = made.filter((_, i) => i !== 2).map((p) => p.id);
 
-    const start = encodeCursor({ after: first - 1, position: 0 });
+    const start = encodeCursor(idCursor(first - 1, 0));
     const p1 = await listProducts(db(), { per_page: 2, cursor: decodeCursor(start) });
     expect(p1.products.map((p) => p.id)).toEqual(live.slice(0, 2));
     expect(p1.current_page).toBe(1);
@@ -224,7 +224,7 @@ describe('listProducts', () => {
     expect(past.products).toEqual([]);
     expect(past.next_cursor).toBeNull();
     expect(past.current_page).toBe(total_pages + 1);
-    const beyond = await listProducts(db(), { cursor: { after: Number.MAX_SAFE_INTEGER, position: 0 } });
+    const beyond = await listProducts(db(), { cursor: idCursor(Number.MAX_SAFE_INTEGER, 0) });
     expect(beyond.products).toEqual([]);
     expect(beyond.next_cursor).toBeNull();
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDb, db } from '../../lib/db/client';
+import { nameKeyOf, termsOf } from '../../lib/products/search';
 
 afterAll(async () => {
   await closeDb();
@@ -41,7 +42,7 @@ const seeded = () =>
     .selectFrom('products as p')
     .leftJoin('stock_movements as m', 'm.product_id', 'p.id')
     .select(['p.id', 'p.name', 'p.stock', 'p.price_cents', 'm.delta', 'm.reason'])
-    .where('p.name', 'like', 'Seed product %')
+    .where('p.name', 'like', '#%')
     .orderBy('p.id')
     .execute();
 
@@ -62,6 +63,17 @@ describe('npm run seed', () => {
       expect(p.price_cents).toBeGreaterThan(0);
     }
     expect(new Set(added.map((p) => p.name)).size).toBe(7);
+    // Searchable as soon as the batch commits: name_key and every term written with the product.
+    for (const p of added) {
+      const row = await db().selectFrom('products').select('name_key').where('id', '=', p.id).executeTakeFirstOrThrow();
+      expect(row.name_key).toBe(nameKeyOf(p.name));
+      const terms = await db()
+        .selectFrom('product_search_terms')
+        .select('term')
+        .where('product_id', '=', p.id)
+        .execute();
+      expect(terms.map((t) => t.term).sort()).toEqual(termsOf(p.name).sort());
+    }
     expect(await liveCounter()).toBe(before.counter + 7);
     expect(await liveCounter()).toBe(await liveCount());
   });
@@ -76,7 +88,7 @@ describe('npm run seed', () => {
     const top = names1.at(-1) ?? '';
     const added = names2.filter((n) => !names1.includes(n));
     expect(added).toHaveLength(2);
-    const num = (n: string) => Number(n.slice('Seed product '.length));
+    const num = (n: string) => Number(n.slice(1, 8));
     expect(added.map(num)).toEqual([num(top) + 1, num(top) + 2]);
   });
 

@@ -16,12 +16,13 @@ export interface ProductSeed {
   priceCents?: number;
   stock?: number;
   archived?: boolean;
+  createdAt?: Date;
 }
 
 export const uniqueName = (prefix = 'Test product'): string => `${prefix} ${randomUUID()}`;
 
 export async function makeProduct(seed: ProductSeed = {}): Promise<ProductRow> {
-  const now = new Date();
+  const now = seed.createdAt ?? new Date();
   return db()
     .transaction()
     .execute(async (trx) => {

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_25_0001_initial';
+import * as catalogueSearch from './2026_11_29_0002_catalogue_search';
 
 /**
  * Every migration, by name (names sort in the order they apply). A static list rather than
@@ -7,4 +8,5 @@ import * as initial from './2026_11_25_0001_initial';
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_initial': initial,
+  '2026_11_29_0002_catalogue_search': catalogueSearch,
 };
