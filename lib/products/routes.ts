@@ -20,11 +20,13 @@ export const listProductsRoute = route({
   query: listProductsQuery,
   otherHeaders: ifNoneMatchHeader,
   tag: 'Products',
-  summary: 'List products',
+  summary: 'List and search products',
   description:
-    'Live products by ascending id, page by page (`page`, `per_page`) or, for deep catalogues, by keyset `cursor`. ' +
-    'A page past the end is an empty list.',
-  queryExample: { page: '1', per_page: '10' },
+    'Live products, page by page (`page`, `per_page`) or, for deep catalogues, by keyset `cursor`. ' +
+    'Search the names with `q`, filter by `min_price`/`max_price`/`in_stock`, order with `sort` ' +
+    '(ties by id ascending); filters combine with AND. Without filters `total` is exact; with filters it is exact ' +
+    'up to 10,000 matches, past that 10,000 with `total_is_exact: false`. A page past the end is an empty list.',
+  queryExample: { q: 'cafe', min_price: '10', max_price: '25.50', in_stock: 'true', sort: '-price', per_page: '10' },
   responses: [
     { status: 200, description: 'A page of products.', schema: productList, headers: ['ETag', 'Cache-Control'] },
     { ...NOT_MODIFIED, headers: ['ETag', 'Cache-Control'] },

@@ -317,7 +317,7 @@ describe('docs/api.md curl tour', () => {
     );
     // Bodies end without a newline, so a status line may follow a body on the same line.
     const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
-    expect(statuses).toEqual([200, 304, 200, 200, 412, 200, 409, 201, 201, 200, 200, 204, 404, 401, 400, 404]);
+    expect(statuses).toEqual([200, 304, 200, 200, 200, 200, 412, 200, 409, 201, 201, 200, 200, 204, 404, 401, 400, 404]);
     expect(stdout).toMatch(/^idempotent-replayed: true/im);
     expect(stdout).toContain('"code":"insufficient_stock"');
     expect(stdout).toContain('Café ☕ 杯子');

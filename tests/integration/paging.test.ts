@@ -33,6 +33,8 @@ function recorded(database: Kysely<DB>): { database: Kysely<DB>; statements: str
 }
 
 const offsetQueries = (statements: string[]) => statements.filter((s) => /\boffset\b/i.test(s));
+/** Statements that read a window of rows (page 1 has a LIMIT but no OFFSET). */
+const listQueries = (statements: string[]) => statements.filter((s) => /\blimit\b/i.test(s));
 
 describe('GET /products paging', () => {
   it('a page past the end runs no list query; a page inside runs one', async () => {
@@ -40,7 +42,7 @@ describe('GET /products paging', () => {
     const { database, statements } = recorded(db());
     const inside = await listProducts(database, { page: 1, per_page: 1 });
     expect(inside.products).toHaveLength(1);
-    expect(offsetQueries(statements)).toHaveLength(1); // the recorder sees list queries
+    expect(listQueries(statements)).toHaveLength(1); // the recorder sees list queries
 
     for (const page of [MAX_PAGE, inside.total + 1, Math.ceil(inside.total / 100) + 1]) {
       statements.length = 0;
@@ -48,7 +50,7 @@ describe('GET /products paging', () => {
       expect(past.products).toEqual([]);
       expect(past.current_page).toBe(page);
       expect(past.total).toBeGreaterThan(0);
-      expect(offsetQueries(statements), statements.join('\n')).toEqual([]);
+      expect(listQueries(statements), statements.join('\n')).toEqual([]);
       expect(statements).toHaveLength(1); // the maintained total
     }
   });
