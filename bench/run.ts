@@ -61,6 +61,7 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
       concurrency: { type: 'string', default: '32' },
       keep: { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '1' },
+      'catalogue-size': { type: 'string', default: '1000000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -83,6 +84,10 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
   const latencyMs = Number(values['latency-ms']);
   if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 50) throw new Error('--latency-ms must be 0–50');
   const quick = values.quick === true;
+  // A smaller large catalogue for trying scenarios out (kept under its own name); results use 1M.
+  const catalogueSize = Number(values['catalogue-size']);
+  if (!Number.isInteger(catalogueSize) || catalogueSize < 10_000 || catalogueSize > 1_000_000)
+    throw new Error('--catalogue-size must be 10000–1000000');
   return {
     help: values.help === true,
     quick,
@@ -93,8 +98,8 @@ export function parseSettings(argv: string[]): Settings & { help: boolean } {
     sliceMs: quick ? 1_000 : 2_500,
     readDurationMs: quick ? 2_000 : 5_000,
     coldStartRuns: quick ? 3 : 7,
-    catalogueSize: 1_000_000,
-    catalogueName: CATALOGUE_DB,
+    catalogueSize,
+    catalogueName: catalogueSize === 1_000_000 ? CATALOGUE_DB : `${CATALOGUE_DB}_${catalogueSize}`,
     keep: values.keep === true,
     only,
     latencyMs,
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--concurrency=32] [--keep]',
+      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--concurrency=32] [--catalogue-size=1000000] [--keep]',
     );
     return;
   }

@@ -22,6 +22,10 @@ export interface Latest {
     order_cpu_vs_raw: number | null;
     http_list_vs_handler: number | null;
     http_order_vs_handler: number | null;
+    /** The slowest search scenario's p50 ÷ plain page 1 (bench/scenarios/catalogue-search.ts). */
+    search_worst_vs_page1: number | null;
+    /** The 1,000th sort=price cursor page ÷ sort=price page 1. */
+    search_deep_cursor_vs_page1: number | null;
   };
   /** Round trips the handler's hot order holds its product row lock (FOR UPDATE … COMMIT). */
   lock_round_trips: number | null;
@@ -62,6 +66,9 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
   const cold = ctx.details.cold_start as ColdStartResult | undefined;
   const lock = ctx.details.lock_round_trips as LockRoundTrips | undefined;
   const http = ctx.details.http_mode as string | undefined;
+  const search = ctx.details.search_ratios as
+    | { search_worst_vs_page1: number | null; search_deep_cursor_vs_page1: number | null; slowest: string }
+    | undefined;
   const latest: Latest = {
     machine,
     date: new Date().toISOString(),
@@ -83,6 +90,8 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       order_cpu_vs_raw: ratio(cpu('order_spread'), cpu('raw_spread')),
       http_list_vs_handler: ratio(ops(`http_list_${http}`), ops('handler_list_http_ref')),
       http_order_vs_handler: ratio(ops(`http_order_${http}`), ops('handler_order_http_ref')),
+      search_worst_vs_page1: search?.search_worst_vs_page1 ?? null,
+      search_deep_cursor_vs_page1: search?.search_deep_cursor_vs_page1 ?? null,
     },
     lock_round_trips: lock ? lock.handler : null,
     hot_curve: (ctx.details.hot_curve as HotCurve | undefined) ?? null,
@@ -119,6 +128,20 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       op: '<=',
       target: 1.2,
       meaning: 'deep page by cursor ÷ page 1 time (1M)',
+    },
+    {
+      key: 'search_worst_vs_page1',
+      value: latest.ratios.search_worst_vs_page1,
+      op: '<=',
+      target: 3,
+      meaning: `slowest search scenario ÷ page 1 time (${search?.slowest ?? '–'})`,
+    },
+    {
+      key: 'search_deep_cursor_vs_page1',
+      value: latest.ratios.search_deep_cursor_vs_page1,
+      op: '<=',
+      target: 1.5,
+      meaning: '1,000th sort=price cursor page ÷ sort=price page 1',
     },
     {
       key: 'order_100_lines_vs_1',

@@ -11,6 +11,7 @@ import { addRow, type BenchContext } from '../lib/context';
 import { type Handler, invoke, loadHandler } from '../../scripts/lib/lambda';
 import { unexpected, useDatabase } from '../lib/handlers';
 import { type LoadResult, summarise } from '../lib/load';
+import { runCatalogueSearch } from './catalogue-search';
 
 export const LIST_PRODUCTS = 'functions/products/list-products.ts';
 const PER_PAGE = 10;
@@ -137,4 +138,7 @@ export async function runCatalogue(
     offset,
   );
   report(ctx, `list_offset_deep_${label}`, offset.get('offset'), `page ${deep} by page=N (OFFSET)`);
+
+  // Search, filters and sorting on the same catalogue, in the same run (issue 13).
+  await runCatalogueSearch(ctx, handler, largeUrl, label);
 }

@@ -72,7 +72,7 @@ describe('products over HTTP', () => {
     const page = await call('GET', '/products?page=1&per_page=1');
     expect(page.status).toBe(200);
     expect(Object.keys(page.body).sort()).toEqual(
-      ['current_page', 'next_cursor', 'per_page', 'products', 'total', 'total_pages'].sort(),
+      ['current_page', 'next_cursor', 'per_page', 'products', 'total', 'total_is_exact', 'total_pages'].sort(),
     );
     expect(page.body.products).toHaveLength(1);
     const next = await call('GET', `/products?per_page=1&cursor=${encodeURIComponent(page.body.next_cursor)}`);
@@ -317,7 +317,9 @@ describe('docs/api.md curl tour', () => {
     );
     // Bodies end without a newline, so a status line may follow a body on the same line.
     const statuses = [...stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
-    expect(statuses).toEqual([200, 304, 200, 200, 200, 200, 412, 200, 409, 201, 201, 200, 200, 204, 404, 401, 400, 404]);
+    expect(statuses).toEqual([
+      200, 304, 200, 200, 200, 200, 412, 200, 409, 201, 201, 200, 200, 204, 404, 401, 400, 404,
+    ]);
     expect(stdout).toMatch(/^idempotent-replayed: true/im);
     expect(stdout).toContain('"code":"insufficient_stock"');
     expect(stdout).toContain('Café ☕ 杯子');
