@@ -115,15 +115,18 @@ export async function listProducts(database: Kysely<DB>, query: ListProductsQuer
     rowsOf = () => listMatching(database, filter, window);
   } else {
     counted = countMatching(database, filter, EXACT_TOTAL_CAP + 1);
+    // The live count, read beside the match count when a plan or a deep page needs it.
+    const live = (search && spec.sort !== 'id') || position > 0 ? liveProductCount(database) : undefined;
     rowsOf = async (count) => {
       let driver: SearchDriver = 'terms';
       if (search && spec.sort !== 'id') {
         // Sorted by something other than id: walking the sort's index and checking each product's
         // terms reads about limit × live / matches rows; reading every match and sorting reads
         // `matches`. The cheaper one wins (about 4,700 matches on 1,000,000 products at 10 a page).
-        const live = await liveProductCount(database);
-        if (count * count > 2 * (perPage + 1) * live) driver = 'sort';
+        if (count * count > 2 * (perPage + 1) * (await (live ?? liveProductCount(database)))) driver = 'sort';
       }
+      // Past the whole catalogue no filter can have a row, however many matches there are.
+      if (!cursor && position > 0 && position >= (await (live ?? liveProductCount(database)))) return [];
       return listMatching(database, filter, { ...window, driver });
     };
   }
