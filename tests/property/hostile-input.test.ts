@@ -279,6 +279,8 @@ const productFields = {
 
 type Body =
   | { kind: 'none' }
+  // serverless-offline's empty body (and its JSON `null`): `body: null`, as the gateway really sends it.
+  | { kind: 'null'; contentType: string | undefined }
   | { kind: 'text'; text: string; contentType: string | undefined }
   | { kind: 'base64'; bytes: Uint8Array; contentType: string | undefined };
 
@@ -359,6 +361,7 @@ function bodyFor(object: fc.Arbitrary<J>): fc.Arbitrary<Body> {
     }),
     fc.constant({ kind: 'none' as const }),
     fc.constant({ kind: 'text' as const, text: '', contentType: 'application/json' }),
+    fc.option(contentTypes, { nil: undefined }).map((contentType) => ({ kind: 'null' as const, contentType })),
   );
 }
 
@@ -649,11 +652,16 @@ async function send(r: FuzzRequest): Promise<Reply<{ code?: string; status?: num
       ? `/${r.id ?? 'nowhere'}`
       : r.target.route.replace(/\{(id|file)\}/, pathSegment(r.id ?? ''));
   const headers: Record<string, string> = { ...r.headers };
-  let rawBody: string | undefined;
+  let rawBody: string | null | undefined;
   let isBase64Encoded = false;
   if (r.body.kind !== 'none') {
     if (r.body.contentType !== undefined) headers['content-type'] = r.body.contentType;
-    rawBody = r.body.kind === 'text' ? r.body.text : Buffer.from(r.body.bytes).toString('base64');
+    rawBody =
+      r.body.kind === 'null'
+        ? null
+        : r.body.kind === 'text'
+          ? r.body.text
+          : Buffer.from(r.body.bytes).toString('base64');
     isBase64Encoded = r.body.kind === 'base64';
   }
   return invoke(r.target.handler, {
