@@ -153,21 +153,35 @@ export const listProductsQuery = pagingQuery
     sort: sortParam.optional(),
     cursor: cursorParam.optional(),
   })
-  .superRefine((q, ctx) => {
-    if (q.cursor !== undefined && q.page !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor cannot be combined with page' });
-    }
-    if (q.min_price !== undefined && q.max_price !== undefined && q.min_price > q.max_price) {
-      ctx.addIssue({ code: 'custom', path: ['min_price'], message: 'min_price must not be greater than max_price' });
-    }
-    if (q.cursor !== undefined && q.cursor.filters !== specDigest(listSpecOf(q))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cursor'],
-        message: 'cursor was issued for another q, min_price, max_price, in_stock or sort; send the same ones',
-      });
-    }
-  })
+  // Runs even when a field failed (`when`), so one 400 lists every problem; each rule looks only at
+  // fields that parsed, since a failed one still holds its raw text here.
+  .superRefine(
+    (parsed, ctx) => {
+      if (typeof parsed !== 'object' || parsed === null) return;
+      const q = parsed as Record<string, unknown>;
+      if (q.cursor !== undefined && q.page !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor cannot be combined with page' });
+      }
+      if (typeof q.min_price === 'number' && typeof q.max_price === 'number' && q.min_price > q.max_price) {
+        ctx.addIssue({ code: 'custom', path: ['min_price'], message: 'min_price must not be greater than max_price' });
+      }
+      const filtersParsed =
+        (q.q === undefined || typeof q.q === 'string') &&
+        (q.min_price === undefined || typeof q.min_price === 'number') &&
+        (q.max_price === undefined || typeof q.max_price === 'number') &&
+        (q.in_stock === undefined || typeof q.in_stock === 'boolean') &&
+        (q.sort === undefined || (SORTS as readonly unknown[]).includes(q.sort));
+      const cursor = q.cursor as Cursor | string | undefined;
+      if (typeof cursor === 'object' && filtersParsed && cursor.filters !== specDigest(listSpecOf(parsed))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cursor'],
+          message: 'cursor was issued for another q, min_price, max_price, in_stock or sort; send the same ones',
+        });
+      }
+    },
+    { when: () => true },
+  )
   .meta({ id: 'ListProductsQuery' });
 
 export type ListProductsQuery = z.output<typeof listProductsQuery>;

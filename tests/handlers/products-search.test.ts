@@ -135,6 +135,20 @@ describe('GET /products bad search input: 400 validation_failed listing every pr
     expect(problemPaths(res)).toEqual(['colour', 'in_stock', 'max_price', 'min_price', 'per_page', 'q', 'sort']);
   });
 
+  it('checks the rules between parameters even when another parameter is bad', async () => {
+    const res = await list({
+      in_stock: 'maybe',
+      min_price: '20',
+      max_price: '10',
+      page: '2',
+      cursor: encodeCursor(idCursor(1, 0)),
+    });
+    expect(problemPaths(res)).toEqual(['cursor', 'in_stock', 'min_price']);
+    const messages = (res.body.errors as { message: string }[]).map((e) => e.message);
+    expect(messages).toContain('min_price must not be greater than max_price');
+    expect(messages).toContain('cursor cannot be combined with page');
+  });
+
   it('refuses repeated parameters, which API Gateway would hand over comma-joined', async () => {
     const res = await listPairs([
       ['q', 'mug'],
