@@ -5,7 +5,8 @@ import type { DB, OrderLineRow, OrderRow } from '../db/types';
 /** Order and stock queries. Each takes the database (or a transaction) first. */
 type Conn = Kysely<DB> | Transaction<DB>;
 
-export interface LockedProduct {
+/** A product as an order sees it: what its lines are written from and what is checked under lock. */
+export interface ProductState {
   id: number;
   name: string;
   price_cents: number;
@@ -28,12 +29,26 @@ const idList = (ids: readonly number[]) =>
   );
 
 /**
+ * Reads the given products WITHOUT a lock: a consistent read of the transaction's snapshot (the
+ * latest committed rows when it is the transaction's first read). An order writes its rows from
+ * this read before it locks anything; `lockProducts` then re-reads the rows it must agree with.
+ */
+export async function readProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<ProductState>`
+    SELECT id, name, price_cents, stock, archived_at FROM products FORCE INDEX (PRIMARY)
+    WHERE id IN (${idList(ids)})`.execute(trx);
+  return rows;
+}
+
+/**
  * Locks the given products with one `SELECT … FOR UPDATE`, in ascending id order, so that two
  * transactions locking overlapping sets always take the locks in the same order (no deadlock).
+ * Returns the latest committed rows (a locking read does not use the snapshot).
  */
-export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<LockedProduct[]> {
+export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<LockedProduct>`
+  const { rows } = await sql<ProductState>`
     SELECT id, name, price_cents, stock, archived_at FROM products FORCE INDEX (PRIMARY)
     WHERE id IN (${idList(ids)}) ORDER BY id FOR UPDATE`.execute(trx);
   return rows;
@@ -50,6 +65,10 @@ export interface StockChange {
  * `UPDATE products SET stock = CASE id WHEN ? THEN stock - ? … END, updated_at = ? WHERE id IN (…)`.
  * The column is UNSIGNED with a CHECK, so a decrement below zero fails in the database itself
  * even if a bug ever skipped the check under lock. Returns the number of rows changed.
+ *
+ * Without a preceding `lockProducts` (cancel) this statement takes the row locks itself: a range
+ * read of the forced PRIMARY index visits, and locks, the ids in ascending order, the same order
+ * `lockProducts` uses.
  */
 export async function changeStock(
   trx: Transaction<DB>,
@@ -81,6 +100,33 @@ export async function insertOrderLines(trx: Transaction<DB>, lines: readonly Ord
   for (const chunk of chunkRows(lines)) {
     await trx.insertInto('order_lines').values(chunk).execute();
   }
+}
+
+/**
+ * Rewrites lines already written in this transaction (an order whose products changed between its
+ * unlocked read and its lock): deletes them by primary key and inserts them again. Each line is
+ * one exact primary-key match, so only those rows are locked (no gap lock on other orders' lines).
+ */
+export async function rewriteOrderLines(
+  trx: Transaction<DB>,
+  orderId: string,
+  lines: readonly OrderLineRow[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await trx
+    .deleteFrom('order_lines')
+    .where('order_id', '=', orderId)
+    .where(
+      'product_id',
+      'in',
+      lines.map((l) => l.product_id),
+    )
+    .execute();
+  await insertOrderLines(trx, lines);
+}
+
+export async function setOrderTotal(trx: Transaction<DB>, orderId: string, totalCents: number): Promise<void> {
+  await trx.updateTable('orders').set({ total_cents: totalCents }).where('id', '=', orderId).execute();
 }
 
 export async function findOrder(conn: Conn, id: string): Promise<OrderRow | undefined> {

@@ -35,6 +35,11 @@ import {
   lockOrder,
   lockProducts,
   markCancelled,
+  type ProductState,
+  readProducts,
+  rewriteOrderLines,
+  type StockChange,
+  setOrderTotal,
 } from './repository';
 import type { OrderLineInput, OrderListView, OrderView } from './schema';
 
@@ -78,11 +83,13 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
 }
 
 /**
- * Places an order in ONE transaction (docs/architecture.md lists the statements in order):
- * claim the Idempotency-Key, lock every product with one `SELECT … FOR UPDATE` in ascending id
- * order, check every line, then take the stock with one CASE UPDATE, write the order, its lines,
- * the ledger movements and the stored response, and commit. Any rejection or failure rolls it all
- * back; deadlocks and lock-wait timeouts re-run it (withTransaction).
+ * Places an order in ONE transaction, taking the product locks last (docs/notes/orders.md lists
+ * the statements in order): claim the Idempotency-Key, read the products without a lock, write
+ * the order, its lines, its ledger movements and the stored response from that read; then lock
+ * the products (`SELECT … FOR UPDATE`, ascending id), check them, take the stock in one statement
+ * and commit. Three round trips hold the lock: the FOR UPDATE, the stock UPDATE and the COMMIT.
+ * Any rejection or failure rolls it all back; deadlocks and lock-wait timeouts re-run it
+ * (withTransaction).
  */
 export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): Promise<PlacedOrder> {
   const key = input.idempotencyKey;
@@ -109,34 +116,43 @@ export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): 
   throw new IdempotencyKeyInUseError();
 }
 
-async function createOrder(
-  trx: Transaction<DB>,
-  lines: readonly OrderLineInput[],
-  idem: { key: string; now: Date } | undefined,
-): Promise<PlacedOrder> {
-  const now = idem?.now ?? new Date();
-  const ids = [...new Set(lines.map((l) => l.product_id))].sort((a, b) => a - b);
-  const products = new Map((await lockProducts(trx, ids)).map((p) => [p.id, p]));
-
-  // Unknown/archived ids are reported before stock: the order cannot be fixed by waiting for
-  // stock while it names products that do not exist.
-  const unknown = ids.filter((id) => {
+/**
+ * Rejects an order that names an unknown or archived product (422, every such id, before any
+ * stock problem: waiting for stock cannot fix it), then one that asks for more than a product has
+ * (409, every short line). The same rules on the unlocked read and again under the lock.
+ */
+export function checkProducts(lines: readonly OrderLineInput[], products: ReadonlyMap<number, ProductState>): void {
+  const byId = [...lines].sort((a, b) => a.product_id - b.product_id);
+  const unknown = [...new Set(byId.map((l) => l.product_id))].filter((id) => {
     const p = products.get(id);
     return p === undefined || p.archived_at !== null;
   });
   if (unknown.length > 0) throw new UnknownProductError(unknown);
 
   const short: StockShortfall[] = [];
-  for (const l of [...lines].sort((a, b) => a.product_id - b.product_id)) {
+  for (const l of byId) {
     const available = products.get(l.product_id)?.stock ?? 0;
     if (l.quantity > available) short.push({ product_id: l.product_id, requested: l.quantity, available });
   }
   if (short.length > 0) throw new InsufficientStockError(short);
+}
 
-  const orderId = newOrderId();
+interface DraftOrder {
+  lines: OrderLineRow[];
+  totalCents: number;
+  view: OrderView;
+}
+
+/** The order's rows and its 201 body, with names and prices from `products` (checked before). */
+function draftOrder(
+  orderId: string,
+  lines: readonly OrderLineInput[],
+  products: ReadonlyMap<number, ProductState>,
+  now: Date,
+): DraftOrder {
   const lineRows: OrderLineRow[] = lines.map((l, i) => {
     const p = products.get(l.product_id);
-    if (!p) throw new AppError('internal_error', 'product vanished under lock');
+    if (!p) throw new AppError('internal_error', 'an order line without its product');
     return {
       order_id: orderId,
       product_id: l.product_id,
@@ -151,12 +167,6 @@ async function createOrder(
   if (!Number.isSafeInteger(totalCents)) {
     throw new ValidationError([{ path: 'products', message: 'The order total is too large' }]);
   }
-
-  const changes = lines.map((l) => ({ productId: l.product_id, quantity: l.quantity }));
-  const updated = await changeStock(trx, 'take', changes, now);
-  if (updated !== changes.length)
-    throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
-
   const order: OrderRow = {
     id: orderId,
     seq: 0,
@@ -165,25 +175,68 @@ async function createOrder(
     created_at: now,
     cancelled_at: null,
   };
+  return { lines: lineRows, totalCents, view: toOrderView(order, lineRows) };
+}
+
+const byProductId = (rows: readonly ProductState[]) => new Map(rows.map((p) => [p.id, p]));
+
+async function createOrder(
+  trx: Transaction<DB>,
+  lines: readonly OrderLineInput[],
+  idem: { key: string; now: Date } | undefined,
+): Promise<PlacedOrder> {
+  const now = idem?.now ?? new Date();
+  const ids = [...new Set(lines.map((l) => l.product_id))].sort((a, b) => a - b);
+  const orderId = newOrderId();
+  // The stored row keeps the columns of the first response (a replay is that 201 again).
+  const location = `/orders/${orderId}`;
+  const storeResponse = (view: OrderView) =>
+    idem ? completeKey(trx, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId }) : undefined;
+
+  // Before any lock: read, check (a request that the read already rejects writes nothing), write.
+  const seen = byProductId(await readProducts(trx, ids));
+  checkProducts(lines, seen);
+  let draft = draftOrder(orderId, lines, seen, now);
   await insertOrder(trx, {
     id: orderId,
-    status: order.status,
-    total_cents: totalCents,
+    status: 'confirmed',
+    total_cents: draft.totalCents,
     created_at: now,
     cancelled_at: null,
   });
-  await insertOrderLines(trx, lineRows);
+  await insertOrderLines(trx, draft.lines);
+  const changes = lines.map((l) => ({ productId: l.product_id, quantity: l.quantity }));
   await recordMovements(
     trx,
     changes.map((c) => ({ productId: c.productId, delta: -c.quantity, reason: 'order' as const, orderId })),
     now,
   );
+  await storeResponse(draft.view);
 
-  const view = toOrderView(order, lineRows);
-  // The stored row keeps the columns of the first response (a replay is that 201 again).
-  const location = `/orders/${orderId}`;
-  if (idem) await completeKey(trx, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId });
-  return { order: view, replayed: false };
+  // Under the lock: the same checks on the latest rows, a redo if a name or price changed since
+  // the read (rare: extra statements only then), the stock taken, COMMIT (by withTransaction).
+  const locked = byProductId(await lockProducts(trx, ids));
+  checkProducts(lines, locked);
+  const redo = draftOrder(orderId, lines, locked, now);
+  const changed = redo.lines.filter((l, i) => {
+    const was = draft.lines[i];
+    return was === undefined || l.name !== was.name || l.unit_price_cents !== was.unit_price_cents;
+  });
+  if (changed.length > 0) {
+    await rewriteOrderLines(trx, orderId, changed);
+    if (redo.totalCents !== draft.totalCents) await setOrderTotal(trx, orderId, redo.totalCents);
+    await storeResponse(redo.view);
+    draft = redo;
+  }
+  await takeStock(trx, changes, now);
+  return { order: draft.view, replayed: false };
+}
+
+/** Takes every line's quantity in one statement; the caller holds the product locks. */
+async function takeStock(trx: Transaction<DB>, changes: readonly StockChange[], now: Date): Promise<void> {
+  const updated = await changeStock(trx, 'take', changes, now);
+  if (updated !== changes.length)
+    throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
 }
 
 /**
@@ -242,9 +295,11 @@ export async function listOrders(database: Kysely<DB>, input: ListOrdersInput): 
 }
 
 /**
- * Cancels an order in one transaction: lock the order row (a concurrent cancel waits here and then
- * sees `cancelled`), lock its products in ascending id order, give every line's quantity back with
- * one CASE UPDATE, write 'cancel' movements, mark the order. Archived products get their units
+ * Cancels an order in one transaction, product locks last: lock the order row (a concurrent cancel
+ * waits here and then sees `cancelled`), read its lines, write the 'cancel' movements and mark the
+ * order; then give every line's quantity back with one CASE UPDATE, which locks the products
+ * itself in ascending id order (nothing needs checking under that lock), and commit. Two round
+ * trips hold the product locks: that UPDATE and the COMMIT. Archived products get their units
  * back too, so that stock keeps equalling the ledger. Cancelling a cancelled order changes nothing.
  */
 export async function cancelOrder(database: Kysely<DB>, id: string): Promise<OrderView> {
@@ -259,19 +314,20 @@ export async function cancelOrder(database: Kysely<DB>, id: string): Promise<Ord
     const changes = [...lines]
       .sort((a, b) => a.product_id - b.product_id)
       .map((l) => ({ productId: l.product_id, quantity: l.quantity }));
-    await lockProducts(
-      trx,
-      changes.map((c) => c.productId),
-    );
-    const updated = await changeStock(trx, 'restore', changes, now);
-    if (updated !== changes.length)
-      throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
     await recordMovements(
       trx,
       changes.map((c) => ({ productId: c.productId, delta: c.quantity, reason: 'cancel' as const, orderId: id })),
       now,
     );
     await markCancelled(trx, id, now);
+    await restoreStock(trx, changes, now);
     return toOrderView({ ...order, status: 'cancelled', cancelled_at: now }, lines);
   });
+}
+
+/** Gives every line's quantity back in one statement, which takes the product locks itself. */
+async function restoreStock(trx: Transaction<DB>, changes: readonly StockChange[], now: Date): Promise<void> {
+  const updated = await changeStock(trx, 'restore', changes, now);
+  if (updated !== changes.length)
+    throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
 }

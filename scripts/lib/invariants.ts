@@ -10,6 +10,7 @@ import type { DB } from '../../lib/db/types';
 export type InvariantName =
   | 'stock_equals_ledger'
   | 'ledger_without_product'
+  | 'line_without_product'
   | 'negative_stock'
   | 'line_total'
   | 'order_total'
@@ -101,6 +102,27 @@ const CHECKS: Check[] = [
         subject: `product ${r.product_id}`,
         expected: 'an existing product',
         actual: `${n(r.movements)} movement(s) for a product that does not exist`,
+      }));
+    },
+  },
+  {
+    // No foreign key holds this since 2026_11_29_0001 (an order writes its lines before it locks
+    // their products, docs/decisions/0001-order-lock-last.md): the check does.
+    name: 'line_without_product',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ product_id: number; lines: unknown }>`
+        SELECT l.product_id, COUNT(*) AS \`lines\`
+          FROM order_lines l
+          LEFT JOIN products p ON p.id = l.product_id
+         WHERE p.id IS NULL
+         GROUP BY l.product_id
+         ORDER BY l.product_id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'line_without_product',
+        subject: `product ${r.product_id}`,
+        expected: 'an existing product',
+        actual: `${n(r.lines)} order line(s) for a product that does not exist`,
       }));
     },
   },

@@ -180,6 +180,21 @@ describe('checkInvariants', () => {
       },
     },
     {
+      // No foreign key stops this since 2026_11_29_0001: the check is what keeps the reference true.
+      name: 'an order line for a product that does not exist',
+      invariant: 'line_without_product',
+      subject: () => 'product 999998',
+      corrupt: async (db, s) => {
+        await db
+          .updateTable('order_lines')
+          .set({ product_id: 999998 })
+          .where('order_id', '=', s.confirmed)
+          .where('product_id', '=', s.products[0]!)
+          .execute();
+      },
+      actual: /^1 order line\(s\)/,
+    },
+    {
       name: 'a negative stock (once the schema lost its UNSIGNED and CHECK)',
       invariant: 'negative_stock',
       subject: (s) => `product ${s.products[2]}`,

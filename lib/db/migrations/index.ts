@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026_11_25_0001_initial';
+import * as orderLinesWithoutProductFk from './2026_11_29_0001_order_lines_without_product_fk';
 import * as catalogueSearch from './2026_11_29_0002_catalogue_search';
 
 /**
@@ -8,5 +9,6 @@ import * as catalogueSearch from './2026_11_29_0002_catalogue_search';
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_initial': initial,
+  '2026_11_29_0001_order_lines_without_product_fk': orderLinesWithoutProductFk,
   '2026_11_29_0002_catalogue_search': catalogueSearch,
 };
