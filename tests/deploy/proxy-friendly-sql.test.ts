@@ -5,8 +5,7 @@
  * prod session settings and records every command mysql2 hands to the server.
  */
 import { randomUUID } from 'node:crypto';
-import { Connection } from 'mysql2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { handler as cancelOrder } from '../../functions/orders/cancel-order';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as getOrder } from '../../functions/orders/get-order';
@@ -15,30 +14,9 @@ import { closeDb } from '../../lib/db/client';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
 import { invoke } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
+import { recordCommands } from '../support/sent-commands';
 
 const PROXY_STATEMENT_LIMIT_BYTES = 16 * 1024;
-
-interface Sent {
-  command: string;
-  sql: string | undefined;
-}
-
-// Every command a connection sends (handshake, query, prepare, execute, ping, quit) passes here.
-type AddCommand = (this: Connection, cmd: { constructor: { name: string }; sql?: string }) => unknown;
-const proto = Connection.prototype as unknown as { addCommand: AddCommand };
-const original = proto.addCommand;
-let sent: Sent[] | undefined;
-
-async function capture(fn: () => Promise<void>): Promise<Sent[]> {
-  const log: Sent[] = [];
-  sent = log;
-  try {
-    await fn();
-  } finally {
-    sent = undefined;
-  }
-  return log;
-}
 
 async function useSessionSettings(env: Record<string, string>): Promise<void> {
   await closeDb(); // new pools, so new connections and their set-up are captured too
@@ -54,15 +32,7 @@ const order = (lines: Array<{ product_id: number; quantity: number }>, key?: str
     headers: key ? { 'Idempotency-Key': key } : {},
   });
 
-beforeAll(() => {
-  proto.addCommand = function (this: Connection, cmd) {
-    sent?.push({ command: cmd.constructor.name, sql: cmd.sql });
-    return original.call(this, cmd);
-  };
-});
-
 afterAll(async () => {
-  proto.addCommand = original;
   await closeDb();
 });
 
@@ -79,7 +49,7 @@ describe('the SQL the order path sends, with the prod settings (DB_LOCK_WAIT_TIM
     await useSessionSettings({ DB_LOCK_WAIT_TIMEOUT_S: '0', DB_POOL_SIZE: '2' });
 
     const statuses: number[] = [];
-    const log = await capture(async () => {
+    const log = await recordCommands(async () => {
       const single = await order([{ product_id: one.id, quantity: 1 }]);
       const keyOne = randomUUID();
       const singleKeyed = await order([{ product_id: one.id, quantity: 1 }], keyOne);
@@ -134,14 +104,14 @@ describe('the SQL the order path sends, with the prod settings (DB_LOCK_WAIT_TIM
     await useSessionSettings({ DB_LOCK_WAIT_TIMEOUT_S: '3' });
     const product = await makeProduct({ stock: 10 });
     await useSessionSettings({ DB_LOCK_WAIT_TIMEOUT_S: '3' });
-    const log = await capture(async () => {
+    const log = await recordCommands(async () => {
       expect((await order([{ product_id: product.id, quantity: 1 }])).status).toBe(201);
     });
     expect(log.map((s) => s.sql)).toContain('SET SESSION innodb_lock_wait_timeout = 3');
   });
 
   it('would see a server-side prepared statement: mysql2 execute() is recorded as Prepare/Execute', async () => {
-    const log = await capture(async () => {
+    const log = await recordCommands(async () => {
       const { createConnection } = await import('mysql2/promise');
       const c = await createConnection({ uri: process.env.DATABASE_URL as string });
       try {

@@ -125,8 +125,9 @@ describe('placeOrder', () => {
     const lines = products.map((p, i) => ({ product_id: p.id, quantity: (i % 5) + 1 }));
     const plain = counted();
     await placeOrder(plain.database, { products: lines });
-    // SELECT … FOR UPDATE, UPDATE … CASE, INSERT order, INSERT lines, INSERT movements.
-    expect(plain.statements()).toBe(5);
+    // SELECT products (no lock), INSERT order, INSERT lines, INSERT movements,
+    // SELECT … FOR UPDATE, UPDATE … CASE.
+    expect(plain.statements()).toBe(6);
     const withKey = counted();
     const products2 = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
     await placeOrder(withKey.database, {
@@ -134,7 +135,7 @@ describe('placeOrder', () => {
       idempotencyKey: randomUUID(),
     });
     // + SELECT key (outside), INSERT key placeholder, UPDATE key with the response.
-    expect(withKey.statements()).toBe(8);
+    expect(withKey.statements()).toBe(9);
     for (const [i, p] of products.entries()) expect(await stockOf(p.id)).toBe(5 - ((i % 5) + 1));
   });
 

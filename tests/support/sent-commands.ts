@@ -1,0 +1,46 @@
+import { Connection } from 'mysql2';
+
+/**
+ * Records every command mysql2 hands to the server (handshake, query, prepare, execute, ping,
+ * quit) from this process, with the connection's server thread id: one entry is one round trip.
+ */
+export interface SentCommand {
+  command: string;
+  sql: string | undefined;
+  /** The server's id for the connection (`CONNECTION_ID()`), as INNODB_TRX shows it. */
+  threadId: number | null;
+}
+
+type AddCommand = (this: Connection, cmd: { constructor: { name: string }; sql?: string }) => unknown;
+const proto = Connection.prototype as unknown as { addCommand: AddCommand };
+const original = proto.addCommand;
+let active: SentCommand[] | undefined;
+let installed = false;
+
+/** Patches mysql2 once per process; nothing is recorded outside `recordCommands`. */
+function install(): void {
+  if (installed) return;
+  installed = true;
+  proto.addCommand = function (this: Connection, cmd) {
+    active?.push({ command: cmd.constructor.name, sql: cmd.sql, threadId: this.threadId ?? null });
+    return original.call(this, cmd);
+  };
+}
+
+/**
+ * Runs `fn` and returns the commands sent meanwhile. `log` is filled as commands go out, so a
+ * test can watch it while `fn` is still running.
+ */
+export async function recordCommands(
+  fn: (log: readonly SentCommand[]) => Promise<void>,
+  log: SentCommand[] = [],
+): Promise<SentCommand[]> {
+  install();
+  active = log;
+  try {
+    await fn(log);
+  } finally {
+    active = undefined;
+  }
+  return log;
+}
