@@ -32,12 +32,12 @@ const idList = (ids: readonly number[]) =>
  * Reads the given products WITHOUT a lock: a consistent read of the transaction's snapshot (the
  * latest committed rows when it is the transaction's first read). An order writes its rows from
  * this read before it locks anything; `lockProducts` then re-reads the rows it must agree with.
+ * (A read that locks nothing needs no forced index: a scan here blocks no one.)
  */
 export async function readProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
   if (ids.length === 0) return [];
   const { rows } = await sql<ProductState>`
-    SELECT id, name, price_cents, stock, archived_at FROM products FORCE INDEX (PRIMARY)
-    WHERE id IN (${idList(ids)})`.execute(trx);
+    SELECT id, name, price_cents, stock, archived_at FROM products WHERE id IN (${idList(ids)})`.execute(trx);
   return rows;
 }
 

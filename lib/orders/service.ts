@@ -83,7 +83,7 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
 }
 
 /**
- * Places an order in ONE transaction, taking the product locks last (docs/notes/orders.md lists
+ * Places an order in ONE transaction, taking the product locks last (docs/architecture.md lists
  * the statements in order): claim the Idempotency-Key, read the products without a lock, write
  * the order, its lines, its ledger movements and the stored response from that read; then lock
  * the products (`SELECT … FOR UPDATE`, ascending id), check them, take the stock in one statement

@@ -107,7 +107,7 @@ const CHECKS: Check[] = [
   },
   {
     // No foreign key holds this since 2026_11_29_0001 (an order writes its lines before it locks
-    // their products, docs/decisions/0001-order-lock-last.md): the check does.
+    // their products, docs/decisions/0010-order-lock-last.md): the check does.
     name: 'line_without_product',
     run: async (db, limit) => {
       const { rows } = await sql<{ product_id: number; lines: unknown }>`

@@ -15,8 +15,9 @@ import { ledgerSum, makeProduct, stockOf } from '../support/factories';
  * order's next statement needs; the order's session is found in the process list waiting on it,
  * killed, and only then is the lock released.
  *
- *  - at the FOR UPDATE: the key placeholder is written, the products are not locked yet;
- *  - at the ledger insert: stock already taken, order and lines inserted, not committed.
+ *  - at the ledger insert: key placeholder, order and lines inserted, no product locked yet;
+ *  - at the FOR UPDATE (the products are locked last): key, order, lines, ledger movements and the
+ *    stored response all written, not committed.
  *
  * Either way: nothing of the order survives, the client gets 503 database_unavailable, and the
  * next request in the same process (same pool) succeeds, even with the same Idempotency-Key.
@@ -80,13 +81,13 @@ const place = (productId: number, key: string): Promise<Reply<{ id?: string; cod
 describe('an order whose database connection is killed mid-transaction', () => {
   const cases = [
     {
-      when: 'while it waits for the product row lock (after claiming its Idempotency-Key)',
+      when: 'while it waits for the product row lock (everything but the stock take written)',
       // Holds the product's row lock, so the order's SELECT … FOR UPDATE waits.
       hold: (productId: number) => locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]),
       statement: '%FOR UPDATE%',
     },
     {
-      when: 'after taking the stock and inserting the order, at its ledger insert',
+      when: 'after inserting the order and its lines, at its ledger insert',
       // A locking read past the last movement takes the gap above it, so any new movement waits.
       hold: () =>
         locker.query('SELECT id FROM stock_movements WHERE id > (SELECT MAX(id) FROM stock_movements) FOR UPDATE'),

@@ -1,5 +1,5 @@
 /**
- * The order transaction takes the product locks last (docs/decisions/0001-order-lock-last.md):
+ * The order transaction takes the product locks last (docs/decisions/0010-order-lock-last.md):
  * everything that needs no lock is written first from an unlocked read, then `SELECT … FOR UPDATE`,
  * the checks, one stock UPDATE and COMMIT. These tests count the round trips that hold the lock
  * from the commands mysql2 really sends, and run the race the design must survive for real: a

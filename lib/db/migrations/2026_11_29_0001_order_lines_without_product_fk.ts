@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /*
- * Drops the foreign key order_lines.product_id → products (docs/decisions/0001-order-lock-last.md).
+ * Drops the foreign key order_lines.product_id → products (docs/decisions/0010-order-lock-last.md).
  *
  * An order writes its lines before it locks its products. With the key in place, each line INSERT
  * takes a shared lock on its product row, so the later `SELECT … FOR UPDATE` has to upgrade a lock
