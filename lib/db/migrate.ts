@@ -4,7 +4,13 @@ import { migrations } from './migrations';
 import type { DB } from './types';
 
 export async function migrate(db: Kysely<DB>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Unordered: migrations named on the same day by different changes can land in either order
+  // (2026_11_29_0001 after 0002 had run somewhere); a missing one is applied, in name order.
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    allowUnorderedMigrations: true,
+  });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

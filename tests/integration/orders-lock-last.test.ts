@@ -414,3 +414,45 @@ describe('lines written before the lock take no lock on their product (no foreig
     expect([await stockOf(p.id), await ledgerSum(p.id)]).toEqual([904, 904]);
   });
 });
+
+describe('the migration that drops the foreign key', () => {
+  it('applies on a database that already ran the later 2026_11_29_0002 migration, and drops the key', async () => {
+    const { Migrator } = await import('kysely');
+    const { createDb } = await import('../../lib/db/client');
+    const { migrate } = await import('../../lib/db/migrate');
+    const { migrations } = await import('../../lib/db/migrations');
+    const { createDatabase, dropDatabase, serverUrlOf, withDatabase } = await import('../../scripts/lib/mysql-server');
+    const server = serverUrlOf(inject('databaseUrl'));
+    const name = `shop_fk_migration_${Date.now()}_${randomUUID().slice(0, 6)}`;
+    await createDatabase(server, name);
+    const database = createDb(withDatabase(server, name), { poolSize: 1, lockWaitTimeoutS: 0, statementTimeoutMs: 0 });
+    const fkCount = async () => {
+      const [rows] = await observer.query<RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM information_schema.REFERENTIAL_CONSTRAINTS
+          WHERE CONSTRAINT_SCHEMA = ? AND CONSTRAINT_NAME = 'fk_order_lines_product'`,
+        [name],
+      );
+      return Number(rows[0]?.n);
+    };
+    const observer = await createConnection({ uri: server });
+    try {
+      // A database migrated before this change landed: everything but 0001.
+      const { '2026_11_29_0001_order_lines_without_product_fk': _skipped, ...before } = migrations;
+      const old = await new Migrator({
+        db: database,
+        provider: { getMigrations: async () => before },
+      }).migrateToLatest();
+      expect(old.error).toBeUndefined();
+      expect(await fkCount()).toBe(1);
+      const result = await migrate(database);
+      expect(result.results?.map((r) => [r.migrationName, r.status])).toEqual([
+        ['2026_11_29_0001_order_lines_without_product_fk', 'Success'],
+      ]);
+      expect(await fkCount()).toBe(0);
+    } finally {
+      await observer.end();
+      await database.destroy();
+      await dropDatabase(server, name);
+    }
+  });
+});
