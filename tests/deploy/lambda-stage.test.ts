@@ -6,11 +6,14 @@
  * maps shipped beside each bundle: an unexpected 500 logs a stack that names the TypeScript files.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { apiEvent } from '../../scripts/lib/lambda';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
+import { readZip } from '../../scripts/lib/zip';
 import { functionOf, lambdaRuntimeEnv, type Packaged, packageStage, runPackaged } from '../support/packaged';
 
 const SHELL_PASSWORD = 'shell-password-4f1e9';
@@ -56,6 +59,9 @@ describe('osls package --stage staging', () => {
     expect(pkg.templateText).not.toContain(SHELL_HOST);
     expect(pkg.templateText).not.toContain(SHELL_ADMIN_KEY);
     expect(pkg.templateText).not.toContain(DEV_ADMIN_API_KEY);
+    // Nor in the service state osls uploads beside the template on deploy.
+    const state = readFileSync(join(pkg.dir, 'serverless-state.json'), 'utf8');
+    for (const value of [SHELL_PASSWORD, SHELL_HOST, SHELL_ADMIN_KEY]) expect(state).not.toContain(value);
     const fn = functionOf(pkg, 'createProduct');
     expect(fn.env.STAGE).toBe('staging');
     expect(fn.env.ADMIN_API_KEY).toBe('');
@@ -110,10 +116,7 @@ describe('a packaged function on AWS Lambda (stage staging)', () => {
 });
 
 describe('source maps in the packaged bundles', () => {
-  it('ship beside each bundle, linked, without the sources, and every zip stays within 1 MB', async () => {
-    const { readZip } = await import('../../scripts/lib/zip');
-    const { statSync } = await import('node:fs');
-    const { join } = await import('node:path');
+  it('ship beside each bundle, linked, without the sources, and every zip stays within 1 MB', () => {
     const fn = functionOf(pkg, 'getProduct');
     const bundle = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.js`;
     const files = readZip(join(pkg.dir, 'getProduct.zip'));
