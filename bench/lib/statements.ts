@@ -1,56 +1,28 @@
 /**
  * What a piece of code sends to the database, statement by statement: every command a mysql2
- * connection is handed (Kysely's driver and the raw pools both go through `Connection.addCommand`),
- * with the server thread id of the connection. And the server's own record of the same: its
+ * connection is handed (Kysely's driver and the raw pools both go through it), with the server
+ * thread id of the connection. And the server's own record of the same: its
  * general log, switched on for the moment of the capture and restored after.
  */
-import { Connection } from 'mysql2';
-import { withConnection, queryRows } from './databases';
+import { recordCommands, statementKind } from '../../scripts/lib/sent-commands';
+import { queryRows, withConnection } from './databases';
+
+export { statementKind };
 
 export interface SentStatement {
   threadId: number | null;
   sql: string;
 }
 
-type AddCommand = (this: Connection, cmd: { constructor: { name: string }; sql?: string }) => unknown;
-
-/** Runs `fn` and returns every query statement sent meanwhile, in order, with its connection's thread id. */
-export async function captureStatements(fn: () => Promise<void>): Promise<SentStatement[]> {
-  const proto = Connection.prototype as unknown as { addCommand: AddCommand };
-  const original = proto.addCommand;
-  const sent: SentStatement[] = [];
-  proto.addCommand = function (this: Connection, cmd) {
-    if (cmd.constructor.name === 'Query' && typeof cmd.sql === 'string')
-      sent.push({ threadId: this.threadId ?? null, sql: cmd.sql });
-    return original.call(this, cmd);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.addCommand = original;
-  }
-  return sent;
-}
-
 /**
- * A statement reduced to its kind: verb, table, and whether it locks (`select products for
- * update`, `insert order_lines`, `commit`), so that two implementations of the same transaction
- * compare equal when they send the same statements in the same order, whatever their literals.
+ * Runs `fn` and returns every query statement sent meanwhile, in order, with its connection's
+ * thread id (the one command recorder, scripts/lib/sent-commands.ts, that the order tests use too).
  */
-export function statementKind(sqlText: string): string {
-  const s = sqlText.replace(/\s+/g, ' ').trim().toLowerCase();
-  const verb = s.split(' ')[0] ?? '';
-  const table =
-    /^(?:select|delete)\b.*?\bfrom `?(\w+)`?/.exec(s)?.[1] ??
-    /^insert into `?(\w+)`?/.exec(s)?.[1] ??
-    /^update `?(\w+)`?/.exec(s)?.[1] ??
-    '';
-  const lock = /\bfor update\b/.test(s)
-    ? ' for update'
-    : /\block in share mode\b|\bfor share\b/.test(s)
-      ? ' for share'
-      : '';
-  return [verb, table].filter(Boolean).join(' ') + lock;
+export async function captureStatements(fn: () => Promise<void>): Promise<SentStatement[]> {
+  const commands = await recordCommands(() => fn());
+  return commands
+    .filter((c) => c.command === 'Query' && typeof c.sql === 'string')
+    .map((c) => ({ threadId: c.threadId, sql: c.sql as string }));
 }
 
 /**

@@ -14,7 +14,7 @@ import { closeDb } from '../../lib/db/client';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
 import { invoke } from '../../scripts/lib/lambda';
 import { makeProduct } from '../support/factories';
-import { recordCommands } from '../support/sent-commands';
+import { recordCommands } from '../../scripts/lib/sent-commands';
 
 const PROXY_STATEMENT_LIMIT_BYTES = 16 * 1024;
 

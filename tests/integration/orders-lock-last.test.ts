@@ -17,7 +17,7 @@ import { requestCounts, withRequestCounts } from '../../lib/observability/counte
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
 import { cancelOrder, getOrder, placeOrder } from '../../lib/orders/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
-import { recordCommands, type SentCommand } from '../support/sent-commands';
+import { recordCommands, type SentCommand, statementKind } from '../../scripts/lib/sent-commands';
 
 // A long lock wait, so the order surely still waits while the test sees it waiting; a pool large
 // enough for the hot-product race.
@@ -39,26 +39,13 @@ afterAll(async () => {
   resetConfigForTests();
 });
 
-/** `begin`, `select products`, `select products for update`, `insert order_lines`, `update products`, … */
-function kindOf(sql: string | undefined): string {
-  const q = (sql ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
-  if (['begin', 'commit', 'rollback'].includes(q)) return q;
-  const table = (re: RegExp) => q.match(re)?.[1] ?? '?';
-  if (q.startsWith('select'))
-    return `select ${table(/ from `?(\w+)`?/)}${q.endsWith('for update') ? ' for update' : ''}`;
-  if (q.startsWith('insert')) return `insert ${table(/^insert into `?(\w+)`?/)}`;
-  if (q.startsWith('update')) return `update ${table(/^update `?(\w+)`?/)}`;
-  if (q.startsWith('delete')) return `delete ${table(/^delete from `?(\w+)`?/)}`;
-  return q.slice(0, 40);
-}
-
 /** The statements of each transaction in the log, from `begin` to `commit`/`rollback`, per connection. */
 function transactions(log: readonly SentCommand[]): string[][] {
   const open = new Map<number | null, string[]>();
   const done: string[][] = [];
   for (const c of log) {
     if (c.command !== 'Query') continue;
-    const kind = kindOf(c.sql);
+    const kind = statementKind(c.sql);
     if (kind === 'begin') open.set(c.threadId, []);
     const current = open.get(c.threadId);
     if (!current) continue;
@@ -197,7 +184,7 @@ async function raceWithChange<T>(
 async function waitUntilWaitingForLock(observer: Connection, sent: readonly SentCommand[]): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const locking = sent.find((c) => kindOf(c.sql) === 'select products for update');
+    const locking = sent.find((c) => statementKind(c.sql) === 'select products for update');
     if (locking?.threadId != null) {
       const [rows] = await observer.query<RowDataPacket[]>(
         'SELECT trx_state, trx_rows_modified FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?',
@@ -354,7 +341,7 @@ describe('a product changed between the unlocked read and the lock (a real race,
     expect((await lineRows(placed.order.id)).every((l) => l.unit_price_cents === 101)).toBe(true);
     expect(await placeOrder(db(), body)).toEqual({ order: placed.order, replayed: true });
     const queries = race.log.filter((c) => c.command === 'Query').map((c) => c.sql ?? '');
-    expect(queries.some((q) => kindOf(q) === 'delete order_lines')).toBe(true);
+    expect(queries.some((q) => statementKind(q) === 'delete order_lines')).toBe(true);
     for (const q of queries) expect(Buffer.byteLength(q, 'utf8'), q.slice(0, 60)).toBeLessThan(16 * 1024);
   });
 });

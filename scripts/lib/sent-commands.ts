@@ -44,3 +44,24 @@ export async function recordCommands(
   }
   return log;
 }
+
+/**
+ * A statement reduced to its kind: verb, table, and whether it locks (`select products for
+ * update`, `insert order_lines`, `commit`), so that two implementations of the same transaction
+ * compare equal when they send the same statements in the same order, whatever their literals.
+ */
+export function statementKind(sqlText: string | undefined): string {
+  const s = (sqlText ?? '').replace(/\s+/g, ' ').trim().toLowerCase();
+  const verb = s.split(' ')[0] ?? '';
+  const table =
+    /^(?:select|delete)\b.*?\bfrom `?(\w+)`?/.exec(s)?.[1] ??
+    /^insert into `?(\w+)`?/.exec(s)?.[1] ??
+    /^update `?(\w+)`?/.exec(s)?.[1] ??
+    '';
+  const lock = /\bfor update\b/.test(s)
+    ? ' for update'
+    : /\block in share mode\b|\bfor share\b/.test(s)
+      ? ' for share'
+      : '';
+  return [verb, table].filter(Boolean).join(' ') + lock;
+}
