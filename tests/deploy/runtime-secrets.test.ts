@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, resetConfigForTests } from '../../lib/config';
+import { ConfigError, DEV_ADMIN_API_KEY, loadConfig, resetConfigForTests } from '../../lib/config';
 import { closeDb, createDb, db } from '../../lib/db/client';
 import { DatabaseUnavailableError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
@@ -193,6 +193,31 @@ describe('admin key from Secrets Manager', () => {
     const res = await invoke(adminHandler, { path: '/x', headers: { authorization: 'Bearer short-key' } });
     expect(res.status).toBe(500);
     expect(res.text).not.toContain('short-key');
+  });
+});
+
+describe('admin key from Secrets Manager on AWS Lambda, another stage name', () => {
+  const adminHandler = endpoint({ functionName: 'test', admin: true }, async () => json(200, { ok: true }));
+
+  it('refuses admin requests when the secret holds the development key (500), letting nobody in', async () => {
+    const adminSecret = arn('admin-dev-on-lambda');
+    secrets.set(adminSecret, DEV_ADMIN_API_KEY);
+    useProdEnv({
+      STAGE: 'staging',
+      AWS_LAMBDA_FUNCTION_NAME: 'shop-api-staging-x',
+      ADMIN_API_KEY_SECRET_ARN: adminSecret,
+    });
+    try {
+      const res = await invoke(adminHandler, { path: '/x', admin: true });
+      expect(res.status).toBe(500);
+      expect(res.text).not.toContain(DEV_ADMIN_API_KEY);
+    } finally {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      resetConfigForTests();
+    }
+    // The same secret, locally (no Lambda variables) on that stage: the development key is let in.
+    useProdEnv({ STAGE: 'staging', ADMIN_API_KEY_SECRET_ARN: adminSecret });
+    expect((await invoke(adminHandler, { path: '/x', admin: true })).status).toBe(200);
   });
 });
 
