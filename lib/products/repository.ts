@@ -238,10 +238,13 @@ function listBody(
     else {
       const col = sql.raw(`p.${column}`);
       const key = column === 'created_at' ? new Date(Number(after.key)) : after.key;
+      // "(key, id) after (k, a)" written as a range on the key plus a filter: `key >= k` is a plain
+      // index range (an OR of the two cases is not, on MariaDB: it walked from the first live row),
+      // and only the products at exactly k are filtered by id.
       conditions.push(
         desc
-          ? sql`(${col} < ${key} OR (${col} = ${key} AND p.id > ${after.id}))`
-          : sql`(${col} > ${key} OR (${col} = ${key} AND p.id > ${after.id}))`,
+          ? sql`${col} <= ${key} AND (${col} < ${key} OR p.id > ${after.id})`
+          : sql`${col} >= ${key} AND (${col} > ${key} OR p.id > ${after.id})`,
       );
     }
   }
