@@ -271,12 +271,16 @@ function listBody(
 
 /**
  * One window of live products matching `filter`, in `sort` order with ties by id: after a keyset
- * start (a cursor) or at an offset (a page). A deep offset is walked on ids only and the page's
- * rows are read afterwards (a deferred join).
+ * start (a cursor) or at an offset (a page). An offset page and a sorted keyset page are found on
+ * ids only and the page's rows are read afterwards (a deferred join).
  */
 export async function listMatching(db: Kysely<DB>, filter: ListFilter, w: Window): Promise<ListedProduct[]> {
   const { select, from, rest } = listBody(filter, w);
-  if (!w.offset) {
+  // A keyset page of a sorted list is deferred too: on its own, MariaDB reads a non-covering
+  // `(archived_at, key, id) >= (NULL, k, a)` as a ref on archived_at, walking from the first live
+  // row; the ids-only statement is covering and gets the range.
+  const deferred = Boolean(w.offset) || (w.after !== undefined && sortColumnOf(w.sort).column !== 'id');
+  if (!deferred) {
     const res = await sql<ListedProduct>`${select} ${LIST_COLUMNS} FROM ${from} ${rest}`.execute(db);
     return res.rows;
   }
