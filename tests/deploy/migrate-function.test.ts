@@ -2,28 +2,26 @@ import { randomBytes } from 'node:crypto';
 import type { RowDataPacket } from 'mysql2';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resetConfigForTests } from '../../lib/config';
-import { closeDb } from '../../lib/db/client';
 import { migrations } from '../../lib/db/migrations';
 import { handler } from '../../functions/system/migrate';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
+import { pointProcessAt } from '../../scripts/lib/process-db';
 
 const runUrl = process.env.DATABASE_URL as string;
 const serverUrl = serverUrlOf(runUrl);
 const fresh = `shop_test_${Date.now()}_migfn_${randomBytes(3).toString('hex')}`;
 
+let restore: (() => Promise<void>) | undefined;
+
 afterAll(async () => {
-  process.env.DATABASE_URL = runUrl;
-  resetConfigForTests();
-  await closeDb();
+  await restore?.();
   await dropDatabase(serverUrl, fresh);
 });
 
 describe('the migrate function (run after each deploy)', () => {
   it('applies every migration to an empty database, then finds nothing left to apply', async () => {
     await createDatabase(serverUrl, fresh);
-    process.env.DATABASE_URL = withDatabase(serverUrl, fresh);
-    resetConfigForTests();
+    restore = await pointProcessAt(withDatabase(serverUrl, fresh));
 
     expect(await handler()).toEqual({ applied: Object.keys(migrations) });
     expect(await handler()).toEqual({ applied: [] });

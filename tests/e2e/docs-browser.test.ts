@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { ROUTES } from '../../lib/routes';
 import { findBrowser, HOW_TO_ENABLE_BROWSER } from '../../scripts/lib/browser';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
+import { skipWithout } from '../support/requires';
 
 /**
  * The docs page in a real browser (Chromium or Chrome, headless) against the real bundles served by
@@ -14,9 +15,11 @@ import { type Offline, startOffline } from '../../scripts/lib/offline';
  * test is skipped with one line saying so, except with CI=true, where it runs and fails.
  */
 const BROWSER = findBrowser();
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const SKIP = BROWSER === undefined && !CI;
-if (SKIP) console.warn(`SKIPPED: the docs browser test found no browser; to run it, ${HOW_TO_ENABLE_BROWSER}.`);
+const SKIP = skipWithout(
+  BROWSER !== undefined,
+  'the docs browser test',
+  `no browser found; to run it, ${HOW_TO_ENABLE_BROWSER}`,
+);
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'docs.png');
 
