@@ -18,63 +18,16 @@ import { createPool, format } from 'mysql2';
 import type { DB } from '../../lib/db/types';
 import { type ListProductsQuery, listProductsQuery } from '../../lib/products/schema';
 import { listProducts } from '../../lib/products/service';
-import { type Handler, invoke } from '../../scripts/lib/lambda';
+import type { Handler } from '../../scripts/lib/lambda';
 import { addRow, type BenchContext } from '../lib/context';
-import { unexpected } from '../lib/handlers';
 import { type LoadResult, summarise } from '../lib/load';
+import { getPage, interleave, type Probe } from './catalogue';
 
 const PER_PAGE = '10';
 const DEEP_PAGE = 1_000;
 /** Seeded prices are 0.99–499.99, spread evenly: 100.00–104.99 holds about 1% of them. */
 const PRICE_RANGE = { min_price: '100', max_price: '104.99' };
 
-interface Probe {
-  name: string;
-  note: string;
-  query: Record<string, string>;
-}
-
-interface Page {
-  next_cursor?: string | null;
-  products?: unknown[];
-}
-
-async function getPage(handler: Handler, query: Record<string, string>): Promise<Page> {
-  const reply = await invoke(handler, { method: 'GET', path: '/products', query }, 'listProducts');
-  if (reply.status !== 200) throw unexpected(reply, 200);
-  return JSON.parse(reply.text ?? '{}') as Page;
-}
-
-const empty = (): LoadResult => ({ ok: 0, failed: 0, elapsedMs: 0, latenciesMs: [], errors: {} });
-
-/** Each probe in turn, round after round, until `durationMs` is up. */
-async function roundRobin(handler: Handler, probes: Probe[], durationMs: number, record: boolean) {
-  const out = new Map<string, LoadResult>(probes.map((p) => [p.name, empty()]));
-  const deadline = performance.now() + durationMs;
-  while (performance.now() < deadline) {
-    for (const p of probes) {
-      const r = out.get(p.name) as LoadResult;
-      const t0 = performance.now();
-      try {
-        const page = await getPage(handler, p.query);
-        if (!page.products || page.products.length === 0) throw new Error(`${p.name}: empty page`);
-        const ms = performance.now() - t0;
-        if (record) {
-          r.ok++;
-          r.latenciesMs.push(ms);
-          r.elapsedMs += ms;
-        }
-      } catch (err) {
-        r.failed++;
-        const key = err instanceof Error ? err.message : String(err);
-        r.errors[key] = (r.errors[key] ?? 0) + 1;
-      }
-    }
-  }
-  return out;
-}
-
-/** The statements the service runs for each query (captured through Kysely's log) and their EXPLAIN. */
 async function explainAll(databaseUrl: string, probes: Probe[]): Promise<string> {
   const captured: { sql: string; ms: number }[] = [];
   const pool = createPool({ uri: databaseUrl, timezone: 'Z', supportBigNumbers: true, connectionLimit: 2 });
@@ -167,8 +120,9 @@ export async function runCatalogueSearch(
   const probes = [page1, ...searches, pricePage1];
 
   ctx.log(`search scenarios vs page 1, request by request (${d / 1000} s)`);
-  await roundRobin(handler, probes, warm, false);
-  const results = await roundRobin(handler, probes, Math.max(d, 3_000), true);
+  await interleave(handler, probes, warm, new Map(), false, true);
+  const results = new Map<string, LoadResult>();
+  await interleave(handler, probes, Math.max(d, 3_000), results, true, true);
   const p50 = new Map<string, number>();
   for (const p of probes) {
     const r = results.get(p.name) as LoadResult;

@@ -16,31 +16,37 @@ import { runCatalogueSearch } from './catalogue-search';
 export const LIST_PRODUCTS = 'functions/products/list-products.ts';
 const PER_PAGE = 10;
 
-interface Page {
+export interface Page {
   next_cursor?: string | null;
   products?: unknown[];
 }
 
-async function getPage(handler: Handler, query: Record<string, string>): Promise<Page> {
+/** One GET /products through the real handler; anything but 200 throws. */
+export async function getPage(handler: Handler, query: Record<string, string>): Promise<Page> {
   const reply = await invoke(handler, { method: 'GET', path: '/products', query }, 'listProducts');
   if (reply.status !== 200) throw unexpected(reply, 200);
   return JSON.parse(reply.text ?? '{}') as Page;
 }
 
-interface Probe {
+export interface Probe {
   name: string;
+  note?: string;
   query: Record<string, string>;
 }
 
 const empty = (): LoadResult => ({ ok: 0, failed: 0, elapsedMs: 0, latenciesMs: [], errors: {} });
 
-/** Requests each probe in turn until `durationMs` is up; latencies per probe (appended to `into`). */
-async function interleave(
+/**
+ * Requests each probe in turn until `durationMs` is up; latencies per probe (appended to `into`).
+ * With `requireRows`, a page without products counts as a failure.
+ */
+export async function interleave(
   handler: Handler,
   probes: Probe[],
   durationMs: number,
   into: Map<string, LoadResult>,
   record = true,
+  requireRows = false,
 ) {
   const deadline = performance.now() + durationMs;
   while (performance.now() < deadline) {
@@ -49,7 +55,8 @@ async function interleave(
       into.set(p.name, r);
       const t0 = performance.now();
       try {
-        await getPage(handler, p.query);
+        const page = await getPage(handler, p.query);
+        if (requireRows && !page.products?.length) throw new Error(`${p.name}: empty page`);
         const ms = performance.now() - t0;
         if (record) {
           r.ok++;
