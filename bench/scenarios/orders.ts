@@ -91,15 +91,21 @@ export async function ensureLockLastSchema(databaseUrl: string, log: (line: stri
   }
 }
 
-export function rawPlacer(databaseUrl: string, poolSize: number, order: 'naive' | 'lock-last' = 'lock-last'): Placer {
+/**
+ * Both raw placers over ONE pool: interleaved slices never run them at the same time, and the
+ * database server is shared, so the benchmark holds `poolSize` raw connections, not twice that.
+ * Closing either closes the pool (closing it twice is harmless).
+ */
+export function rawPlacers(databaseUrl: string, poolSize: number): { naive: Placer; lockLast: Placer } {
   const pool = createRawPool(databaseUrl, poolSize);
-  const place = order === 'naive' ? rawPlaceOrderNaive : rawPlaceOrderLockLast;
+  let ended: Promise<void> | undefined;
+  const close = () => {
+    ended ??= pool.end();
+    return ended;
+  };
   return {
-    name: order === 'naive' ? 'raw_naive' : 'raw',
-    place: async (lines) => {
-      await place(pool, lines);
-    },
-    close: () => pool.end(),
+    naive: { name: 'raw_naive', place: async (lines) => void (await rawPlaceOrderNaive(pool, lines)), close },
+    lockLast: { name: 'raw', place: async (lines) => void (await rawPlaceOrderLockLast(pool, lines)), close },
   };
 }
 
