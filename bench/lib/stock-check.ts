@@ -7,6 +7,7 @@
  * must agree with the stock (`ledger_mismatches`).
  */
 import type { Connection } from 'mysql2/promise';
+import { stockAndLedger } from '../../scripts/lib/invariants';
 import { queryRows } from './databases';
 
 export interface Line {
@@ -69,7 +70,7 @@ export class StockTracker {
         this.seq,
       ]);
       orders = Number(n?.n ?? 0);
-      ledger = await ledgerSums(c, this.productIds);
+      ledger = new Map([...(await stockAndLedger(c, this.productIds))].map(([id, v]) => [id, v.ledger]));
     } finally {
       await c.query('COMMIT');
     }
@@ -106,19 +107,6 @@ async function stocks(c: Connection, ids: number[]): Promise<Map<number, number>
       chunk,
     ]);
     for (const r of rows) out.set(Number(r.id), Number(r.stock));
-  });
-  return out;
-}
-
-async function ledgerSums(c: Connection, ids: number[]): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  await inChunks(ids, async (chunk) => {
-    const rows = await queryRows<{ id: number; total: number | string }>(
-      c,
-      'SELECT product_id AS id, SUM(delta) AS total FROM stock_movements WHERE product_id IN (?) GROUP BY product_id',
-      [chunk],
-    );
-    for (const r of rows) out.set(Number(r.id), Number(r.total));
   });
   return out;
 }

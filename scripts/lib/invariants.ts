@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '../../lib/db/types';
 
 /**
@@ -343,21 +343,41 @@ export function formatViolation(v: Violation): string {
   return `${v.invariant}: ${v.subject}: expected ${v.expected}, actual ${v.actual}`;
 }
 
+/** A mysql2 promise connection (the benchmark's), or anything with its `query`. */
+export interface PromiseQueryable {
+  query(sql: string, values: unknown[]): Promise<[unknown, unknown]>;
+}
+
+const STOCK_AND_LEDGER = `SELECT p.id, MAX(p.stock) AS stock, COALESCE(SUM(m.delta), 0) AS ledger
+  FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
+ WHERE p.id IN (?) GROUP BY p.id`;
+
 /**
  * The stock of each given product and the sum of its ledger movements, which must be equal (the
- * `stock_equals_ledger` invariant, for a few products): what tests and audits compare after a step.
+ * `stock_equals_ledger` invariant, for a few products): what tests and the benchmark's audit compare
+ * after a step. Through Kysely, or a mysql2 connection (inside the caller's snapshot transaction).
  */
 export async function stockAndLedger(
-  db: Kysely<DB>,
+  db: Kysely<DB> | PromiseQueryable,
   productIds: readonly number[],
 ): Promise<Map<number, { stock: number; ledger: number }>> {
   const out = new Map<number, { stock: number; ledger: number }>();
-  if (productIds.length === 0) return out;
-  const { rows } = await sql<{ id: number; stock: number; ledger: unknown }>`
-    SELECT p.id, MAX(p.stock) AS stock, COALESCE(SUM(m.delta), 0) AS ledger
-      FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
-     WHERE p.id IN (${sql.join([...productIds])})
-     GROUP BY p.id`.execute(db);
-  for (const r of rows) out.set(Number(r.id), { stock: Number(r.stock), ledger: Number(r.ledger) });
+  for (let i = 0; i < productIds.length; i += 5_000) {
+    const chunk = productIds.slice(i, i + 5_000);
+    let rows: Array<{ id: number; stock: unknown; ledger: unknown }>;
+    if (db instanceof Kysely) {
+      const [before, after] = STOCK_AND_LEDGER.split('?') as [string, string];
+      rows = (
+        await sql<{
+          id: number;
+          stock: unknown;
+          ledger: unknown;
+        }>`${sql.raw(before)}${sql.join(chunk)}${sql.raw(after)}`.execute(db)
+      ).rows;
+    } else {
+      rows = (await db.query(STOCK_AND_LEDGER, [chunk]))[0] as typeof rows;
+    }
+    for (const r of rows) out.set(Number(r.id), { stock: Number(r.stock), ledger: Number(r.ledger) });
+  }
   return out;
 }
