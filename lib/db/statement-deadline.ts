@@ -15,7 +15,8 @@ import type { ConnectionSource } from './pool';
  *   however many lookups, connects or retries a request makes, it answers before its timeout.
  *
  * A statement that outlives its deadline destroys its connection: the pool must never hand out a
- * connection with a reply still owed on it.
+ * connection with a reply still owed on it. So does one refused because the budget is spent: the
+ * connection may be inside a transaction that can no longer be rolled back by a statement.
  */
 
 /** mysql2's error code for a statement that outlived its `timeout` (mapped to 503 with the others). */
@@ -65,6 +66,10 @@ export function withStatementDeadlines(source: ConnectionSource, statementTimeou
         return conn.query({ sql, values, timeout: streamTimeout }) as unknown as Streamable;
       }
       if (timeout !== undefined && timeout <= 0) {
+        // Not sent, and neither will the ROLLBACK be: the connection may hold an open transaction,
+        // which the next BEGIN on it would commit (half an order). Closing it makes the server
+        // roll it back, and the pool never hands it out again.
+        conn.destroy();
         callback(outOfBudget(STATEMENT_TIMEOUT, 'a statement'), undefined as unknown as MysqlQueryResult);
         return;
       }

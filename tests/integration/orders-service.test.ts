@@ -370,6 +370,48 @@ describe('withTransaction', () => {
   });
 });
 
+describe('a request budget that runs out in the middle of a transaction', () => {
+  it('commits nothing of it, not even through the next transaction on the same connection', async () => {
+    const { createDb } = await import('../../lib/db/client');
+    const { withDatabaseBudget } = await import('../../lib/db/statement-deadline');
+    // One connection, so the next transaction surely gets the one the budget ran out on.
+    const single = createDb(inject('databaseUrl'), { poolSize: 1 });
+    const name = `budget ${randomUUID()}`;
+    let inserted = false;
+    try {
+      const budgetMs = 1_500;
+      const err = await withDatabaseBudget(Date.now() + budgetMs, () =>
+        withTransaction(single, async (trx) => {
+          const now = new Date();
+          await trx
+            .insertInto('products')
+            .values({
+              name,
+              description: '',
+              price_cents: 1,
+              stock: 1,
+              archived_at: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          inserted = true;
+          await new Promise((r) => setTimeout(r, budgetMs + 200));
+          await sql`SELECT 1`.execute(trx); // refused at once: the budget is spent
+        }),
+      ).catch((e: unknown) => e);
+      expect(inserted).toBe(true);
+      expect(isConnectionError(err)).toBe(true);
+      await withTransaction(single, async (trx) => {
+        await sql`SELECT 1`.execute(trx);
+      });
+    } finally {
+      await single.destroy();
+    }
+    expect(await db().selectFrom('products').select('id').where('name', '=', name).execute()).toEqual([]);
+  });
+});
+
 describe('purgeExpiredKeys', () => {
   it('deletes only expired keys, in bounded batches, and reports when it stopped early', async () => {
     const now = new Date();
