@@ -130,7 +130,7 @@ export async function addToLiveProductCount(trx: Kysely<DB>, delta: number): Pro
 }
 
 /*
- * Search, filters and sorting (docs/decisions/0001-catalogue-search.md). The statements are built
+ * Search, filters and sorting (docs/decisions/0011-catalogue-search.md). The statements are built
  * from fixed SQL pieces and bound values only; every sort has its index (archived_at, column, id)
  * in the sort's direction, from migration 2026_11_29_0002.
  */

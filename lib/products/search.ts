@@ -1,6 +1,6 @@
 /**
  * Catalogue search text: how a product name is normalised and cut into index terms when it is
- * written, and how a search `q` is cut the same way when it is read (docs/decisions/0001-catalogue-search.md).
+ * written, and how a search `q` is cut the same way when it is read (docs/decisions/0011-catalogue-search.md).
  * The two sides share every function here, so they cannot disagree.
  *
  * - Normalised text: NFKD, combining marks dropped after Latin letters (é → e, ﬁ → fi), a few Latin

@@ -3,7 +3,7 @@ import type { DB } from '../types';
 import { indexProductNames } from '../../products/search-index';
 
 /*
- * Catalogue search, filters and sorting (docs/decisions/0001-catalogue-search.md). Safe on a live
+ * Catalogue search, filters and sorting (docs/decisions/0011-catalogue-search.md). Safe on a live
  * database, MySQL 8.0+ and MariaDB 10.11 (descending index parts need MySQL 8.0 / MariaDB 10.8):
  *   1. products.name_key, appended with ALGORITHM=INSTANT (no table copy);
  *   2. the product_search_terms table;
