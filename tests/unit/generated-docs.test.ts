@@ -70,4 +70,17 @@ describe('documentation links', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('speaks to readers of the repository: no issue numbers, no "the issue\'s …"', () => {
+    const bad: string[] = [];
+    for (const file of files) {
+      for (const m of read(file).matchAll(/\bissue(?:'s| \d+)/gi)) bad.push(`${file}: ${m[0]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('numbers each decision record once', () => {
+    const numbers = readdirSync(join(ROOT, 'docs', 'decisions')).map((f) => f.slice(0, 4));
+    expect(numbers.filter((n, i) => numbers.indexOf(n) !== i)).toEqual([]);
+  });
 });
