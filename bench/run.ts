@@ -6,7 +6,7 @@
  * the table, and write bench/results/latest.json (the issue's shape), latest-details.json (every
  * figure, with CPU per operation, bundles, audits) and latest.md (the tables in markdown).
  *
- * Options: --quick, --only=<group,…> (orders, size, catalogue, http, cold), --concurrency=N (32),
+ * Options: --quick, --only=<group,…> (orders, size, curve, shards, catalogue, http, cold), --concurrency=N (32),
  * --keep (keep the run databases), --help.
  *
  * Tooling, not the app: like the test setup, it sets DATABASE_URL / DB_POOL_SIZE for the handlers
@@ -37,6 +37,7 @@ import { HTTP_CONNECTIONS, runHttp } from './scenarios/http';
 import { type LatencyProxy, startLatencyProxy } from './lib/latency-proxy';
 import { useDatabase } from './lib/handlers';
 import { runHotCurve } from './scenarios/hot-curve';
+import { runShardCurve } from './scenarios/shard-curve';
 import { measureLockRoundTrips } from './scenarios/lock-round-trips';
 import { CREATE_ORDER, handlerPlacer } from './scenarios/order-handler';
 import { runOrderSizes } from './scenarios/order-size';
@@ -50,7 +51,7 @@ import {
   setupOrderProducts,
 } from './scenarios/orders';
 
-export const GROUPS = ['orders', 'size', 'curve', 'catalogue', 'http', 'cold'] as const;
+export const GROUPS = ['orders', 'size', 'curve', 'shards', 'catalogue', 'http', 'cold'] as const;
 
 export function parseSettings(argv: string[]): Settings & { help: boolean } {
   const { values } = parseArgs({
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   if (settings.help) {
     console.log(
-      'usage: npm run bench [-- --quick] [--only=orders,size,curve,catalogue,http,cold] [--latency-ms=1] [--concurrency=32] [--catalogue-size=1000000] [--keep]',
+      'usage: npm run bench [-- --quick] [--only=orders,size,curve,shards,catalogue,http,cold] [--latency-ms=1] [--concurrency=32] [--catalogue-size=1000000] [--keep]',
     );
     return;
   }
@@ -235,6 +236,13 @@ async function main(): Promise<void> {
       await lockLastSchema();
       log('hot-product capacity curve');
       ctx.details.hot_curve = await runHotCurve(ctx, await orderProducts(), placersFor);
+    });
+    await group('shards', async () => {
+      await lockLastSchema();
+      const through = (await networks()).at(-1);
+      if (!through) return;
+      log(`capacity per shard count (${through.label})`);
+      ctx.details.shard_curve = await runShardCurve(ctx, through, placersFor);
     });
     await group('catalogue', async () => {
       if (!hasList) {

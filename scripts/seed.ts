@@ -7,15 +7,16 @@
  * it never starts a server itself.
  *
  * Invariants kept, batch by batch, each batch in one transaction (an interrupted seed leaves whole
- * batches only): every product gets its `created` stock movement, and counters.live_products
- * grows by the batch size; the search index is written with the products. Names are
+ * batches only): every product gets its stock in one shard (PATCH `stock_shards` spreads a product
+ * over more for a sale), its `created` stock movement, and counters.live_products grows by the
+ * batch size; the search index is written with the products. Names are
  * `#0000001 Compact notebook`, …, numbered after the highest seed number already live, so a second
  * run adds to the first instead of colliding with it.
  */
 import { type Kysely, sql } from 'kysely';
 import { createDb } from '../lib/db/client';
-import type { DB, NewProductRow } from '../lib/db/types';
-import { insertProducts } from '../lib/products/repository';
+import type { DB } from '../lib/db/types';
+import { insertProducts, type NewProduct } from '../lib/products/repository';
 import { databaseNameOf, redactUrl, resolveServer } from './lib/mysql-server';
 import { prepareDatabase } from './lib/prepare-database';
 
@@ -92,7 +93,7 @@ const nameOf = (n: number): string =>
   `${NAME_PREFIX}${String(n).padStart(NAME_DIGITS, '0')} ${ADJECTIVES[n % ADJECTIVES.length]} ${nounOf(n)}${n % RARE_EVERY === 0 ? ` ${RARE_WORD}` : ''}`;
 
 /** Deterministic, varied-looking fields for product number n. */
-function productFor(n: number, at: Date): NewProductRow {
+function productFor(n: number, at: Date): NewProduct {
   return {
     name: nameOf(n),
     description: `${ADJECTIVES[n % ADJECTIVES.length]} ${nounOf(n)} for development and benchmarks.`,
@@ -105,10 +106,10 @@ function productFor(n: number, at: Date): NewProductRow {
 }
 
 /**
- * One batch in one transaction: the products, their `created` movements and the live counter
- * (insertProducts, the one way products are made). (INSERT … SELECT would avoid sending the
- * movements, but it is a "bulk insert" that holds the table's AUTO-INC lock while it waits for row
- * locks, which deadlocks batches running side by side.)
+ * One batch in one transaction: the products, their shard (one each), their `created` movements
+ * and the live counter (insertProducts, the one way products are made). (INSERT … SELECT would
+ * avoid sending the movements, but it is a "bulk insert" that holds the table's AUTO-INC lock while
+ * it waits for row locks, which deadlocks batches running side by side.)
  */
 async function insertBatch(db: Kysely<DB>, from: number, size: number): Promise<{ first: number; last: number }> {
   const at = new Date();

@@ -93,6 +93,8 @@ export interface SeedSpec {
   count: number;
   /** Stock of each product. */
   stock: number;
+  /** Stock rows per product (1–64, default 1). */
+  shards?: number;
   /** Name prefix; the product number is appended, so names stay unique. */
   prefix: string;
   /** Rows per INSERT (each batch is one transaction). */
@@ -126,6 +128,7 @@ export async function seedProducts(
           description: `Benchmark product ${k}: ${'sturdy, useful, '.repeat(1 + (k % 8))}`,
           price_cents: 100 + ((k * 7919) % 99_900),
           stock: spec.stock,
+          stock_shards: spec.shards ?? 1,
           archived_at: null,
           created_at: at,
           updated_at: at,

@@ -2,6 +2,7 @@
 import type { ColdStartResult } from '../scenarios/cold-start';
 import type { HotCurve } from '../scenarios/hot-curve';
 import type { LockRoundTrips } from '../scenarios/lock-round-trips';
+import { HOT_SHARDS } from '../scenarios/orders';
 import type { BenchContext, ScenarioRow } from './context';
 import { round2 } from './machine';
 import { renderTable } from './table';
@@ -26,6 +27,8 @@ export interface Latest {
     search_worst_vs_page1: number | null;
     /** The 1,000th sort=price cursor page ÷ sort=price page 1. */
     search_deep_cursor_vs_page1: number | null;
+    order_hot_sharded_latency_vs_single: number | null;
+    order_hot_sharded_latency_vs_spread: number | null;
   };
   /** Round trips the handler's hot order holds its product row lock (FOR UPDATE … COMMIT). */
   lock_round_trips: number | null;
@@ -92,6 +95,8 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       http_order_vs_handler: ratio(ops(`http_order_${http}`), ops('handler_order_http_ref')),
       search_worst_vs_page1: search?.search_worst_vs_page1 ?? null,
       search_deep_cursor_vs_page1: search?.search_deep_cursor_vs_page1 ?? null,
+      order_hot_sharded_latency_vs_single: ratio(ops('order_hot_sharded_latency'), ops('order_hot_latency')),
+      order_hot_sharded_latency_vs_spread: ratio(ops('order_hot_sharded_latency'), ops('order_spread_latency')),
     },
     lock_round_trips: lock ? lock.handler : null,
     hot_curve: (ctx.details.hot_curve as HotCurve | undefined) ?? null,
@@ -172,6 +177,22 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       target: 3,
       meaning: `round trips under the product lock, handler's hot order (general log: ${lock?.general_log ?? '–'})`,
       floor: lock ? lock.raw : undefined,
+    },
+    {
+      key: 'order_hot_sharded_latency_vs_single',
+      value: latest.ratios.order_hot_sharded_latency_vs_single,
+      op: '>=',
+      target: 4,
+      meaning: `handler hot orders/s, stock in ${HOT_SHARDS} rows ÷ in one row, ${ctx.settings.latencyMs} ms one way`,
+      floor: ratio(ops('raw_hot_sharded_latency'), ops('raw_hot_latency')),
+    },
+    {
+      key: 'order_hot_sharded_latency_vs_spread',
+      value: latest.ratios.order_hot_sharded_latency_vs_spread,
+      op: '>=',
+      target: 0.7,
+      meaning: `handler orders/s, sharded hot product ÷ spread over the catalogue, ${ctx.settings.latencyMs} ms one way`,
+      floor: ratio(ops('raw_hot_sharded_latency'), ops('raw_spread_latency')),
     },
     {
       key: 'order_cpu_vs_raw',

@@ -26,11 +26,15 @@ export async function captureStatements(fn: () => Promise<void>): Promise<SentSt
 }
 
 /**
- * Round trips while a product row lock is held: from the first locking read of `products` to the
- * COMMIT, both included, on the connection that took the lock. 0 when no statement locks.
+ * Round trips while the row that holds a product's stock is locked exclusively: from the first
+ * `FOR UPDATE` of `products` (the naive order) or of `stock_shards` (the service since stock
+ * shards: its products rows are only share-locked, which orders do not wait for) to the COMMIT,
+ * both included, on the connection that took the lock. 0 when no statement locks.
  */
 export function lockRoundTrips(statements: readonly SentStatement[]): number {
-  const first = statements.findIndex((s) => statementKind(s.sql) === 'select products for update');
+  const first = statements.findIndex((s) =>
+    ['select products for update', 'select stock_shards for update'].includes(statementKind(s.sql)),
+  );
   if (first < 0) return 0;
   const thread = statements[first]?.threadId;
   const same = statements.slice(first).filter((s) => s.threadId === thread);

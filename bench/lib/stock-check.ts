@@ -103,9 +103,12 @@ async function inChunks(ids: number[], fn: (chunk: number[]) => Promise<void>): 
 async function stocks(c: Connection, ids: number[]): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   await inChunks(ids, async (chunk) => {
-    const rows = await queryRows<{ id: number; stock: number }>(c, 'SELECT id, stock FROM products WHERE id IN (?)', [
-      chunk,
-    ]);
+    // A product's stock is the sum of its shards (docs/decisions/0012-stock-shards.md).
+    const rows = await queryRows<{ id: number; stock: number | string }>(
+      c,
+      'SELECT product_id AS id, SUM(stock) AS stock FROM stock_shards WHERE product_id IN (?) GROUP BY product_id',
+      [chunk],
+    );
     for (const r of rows) out.set(Number(r.id), Number(r.stock));
   });
   return out;

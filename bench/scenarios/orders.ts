@@ -51,18 +51,42 @@ export interface OrderShape {
   next(products: OrderProducts): Line[];
 }
 
-export const ORDER_SHAPES: OrderShape[] = (['hot', 'spread'] as Shape[]).map((shape) => ({
-  name: shape,
-  ids: (p) => (shape === 'hot' ? [p.hotId] : p.spreadIds),
-  next: (p) => singleLine(p, shape),
-}));
+/** Stock rows of the sharded hot product: one order per row at a time. */
+export const HOT_SHARDS = 16;
+
+const shardedHotId = (p: OrderProducts): number => {
+  const id = p.extra?.hot_sharded?.[0];
+  if (id === undefined) throw new Error('no sharded hot product (setupOrderProducts makes it)');
+  return id;
+};
+
+export const ORDER_SHAPES: OrderShape[] = [
+  ...(['hot', 'spread'] as Shape[]).map((shape) => ({
+    name: shape,
+    ids: (p: OrderProducts) => (shape === 'hot' ? [p.hotId] : p.spreadIds),
+    next: (p: OrderProducts) => singleLine(p, shape),
+  })),
+  // One hot product whose stock is split over HOT_SHARDS rows (docs/decisions/0012-stock-shards.md):
+  // beside `hot` (one row), the same single-line orders.
+  {
+    name: 'hot_sharded',
+    ids: (p) => [shardedHotId(p)],
+    next: (p) => [{ productId: shardedHotId(p), quantity: 1 }],
+  },
+];
 
 export async function setupOrderProducts(ctx: BenchContext, spread = SPREAD_PRODUCTS): Promise<OrderProducts> {
   // Stock large enough that no run can exhaust it: every order must succeed for the ratio to mean anything.
   const hot = await seedProducts(ctx.runUrl, { count: 1, stock: 1_000_000_000, prefix: 'Hot product' });
+  const sharded = await seedProducts(ctx.runUrl, {
+    count: 1,
+    stock: 1_000_000_000,
+    shards: HOT_SHARDS,
+    prefix: 'Sharded hot product',
+  });
   const set = await seedProducts(ctx.runUrl, { count: spread, stock: 10_000_000, prefix: 'Spread product' });
   const spreadIds = Array.from({ length: spread }, (_, i) => set.firstId + i);
-  return { hotId: hot.firstId, spreadIds };
+  return { hotId: hot.firstId, spreadIds, extra: { hot_sharded: [sharded.firstId] } };
 }
 
 /** Raw mysql2 placers: `naive` (today's statement order) or `lock-last` (the new one). */

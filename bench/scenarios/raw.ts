@@ -1,12 +1,13 @@
 /**
  * The references: an order's transaction as bare mysql2 statements (no Kysely, no middy, no zod),
- * for an order without an Idempotency-Key, in two statement orders: NAIVE (the product row locked
- * from the first statement to COMMIT, placeOrder before issue 10) and LOCK-LAST (the order that
- * placeOrder in lib/orders/service.ts follows since issue 10). Their throughput is the floor the
+ * for an order without an Idempotency-Key, in two statement orders: NAIVE (the product row and its
+ * stock locked from the first statement to COMMIT, placeOrder before issue 10) and LOCK-LAST (the
+ * order that placeOrder in lib/orders/service.ts follows: lock last, on stock shards). Their throughput is the floor the
  * database sets; the benchmark checks the handler's statements against them (lock-round-trips.ts).
  */
 import { newOrderId } from '../../lib/orders/ids';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2';
+import { pickShards, type Shard } from '../../lib/stock/shards';
 import type { Line } from '../lib/stock-check';
 
 /**
@@ -48,22 +49,85 @@ interface LockedRow extends RowDataPacket {
   id: number;
   name: string;
   price_cents: number;
-  stock: number;
   archived_at: Date | null;
+}
+
+/** A product row joined with one of its stock shards (docs/decisions/0012-stock-shards.md). */
+interface ShardRow extends LockedRow {
+  shard_no: number;
+  stock: number;
 }
 
 export class RawOrderError extends Error {
   override name = 'RawOrderError';
 }
 
-const LOCK_SQL =
-  'SELECT id, name, price_cents, stock, archived_at FROM products FORCE INDEX (PRIMARY)\n    WHERE id IN (?) ORDER BY id FOR UPDATE';
+/** Products with their shards: stock per product and the shards, from rows of `ShardRow`. */
+function byProduct(rows: readonly ShardRow[]): Map<number, LockedRow & { stock: number; shards: Shard[] }> {
+  const out = new Map<number, LockedRow & { stock: number; shards: Shard[] }>();
+  for (const r of rows) {
+    const id = Number(r.id);
+    const stock = Number(r.stock ?? 0);
+    let p = out.get(id);
+    if (!p) {
+      p = {
+        id,
+        name: r.name,
+        price_cents: r.price_cents,
+        archived_at: r.archived_at,
+        stock: 0,
+        shards: [] as Shard[],
+      } as LockedRow & { stock: number; shards: Shard[] };
+      out.set(id, p);
+    }
+    if (r.shard_no !== null) p.shards.push({ product_id: id, shard_no: Number(r.shard_no), stock });
+    p.stock += stock;
+  }
+  return out;
+}
 
-function takeStockStatement(lines: readonly Line[], now: Date): [string, unknown[]] {
-  const cases = lines.map(() => 'WHEN ? THEN stock - ?').join(' ');
+const READ_SQL =
+  'SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock\n      FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id\n     WHERE p.id IN (?)';
+
+/**
+ * The naive lock: every product row and its shard 0, exclusively, in one statement (each a point
+ * lookup, so nothing beyond them is locked): the one-row design the service had before shards.
+ * STRAIGHT_JOIN keeps products as the driving table whatever the optimizer thinks of the id list,
+ * so every order locks product, shard, next product, … in one order (two join orders deadlock).
+ */
+const LOCK_ALL_SQL =
+  'SELECT STRAIGHT_JOIN p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock\n      FROM products p FORCE INDEX (PRIMARY) JOIN stock_shards s ON s.product_id = p.id AND s.shard_no = 0\n     WHERE p.id IN (?) ORDER BY p.id FOR UPDATE';
+
+const SHARE_LOCK_SQL =
+  'SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)\n    WHERE id IN (?) ORDER BY id LOCK IN SHARE MODE';
+
+/** One shard per line, as the service picks it (every bench line fits one shard: stock is huge). */
+function picksFor(
+  lines: readonly Line[],
+  products: ReturnType<typeof byProduct>,
+): Array<{ id: number; shard: number }> {
+  const shardsOf = new Map([...products].map(([id, p]) => [id, p.shards]));
+  return pickShards(lines, shardsOf, false).map((pick) => {
+    if ('all' in pick) throw new RawOrderError(`no shard of ${pick.productId} has enough`);
+    return { id: pick.productId, shard: pick.shardNo };
+  });
+}
+
+function lockShardsStatement(picks: ReadonlyArray<{ id: number; shard: number }>): [string, unknown[]] {
   return [
-    `UPDATE products FORCE INDEX (PRIMARY) SET stock = CASE id ${cases} END, updated_at = ?\n    WHERE id IN (?)`,
-    [...lines.flatMap((l) => [l.productId, l.quantity]), now, lines.map((l) => l.productId)],
+    `SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)\n     WHERE ${picks.map(() => '(product_id = ? AND shard_no = ?)').join(' OR ')}\n     ORDER BY product_id, shard_no FOR UPDATE`,
+    picks.flatMap((p) => [p.id, p.shard]),
+  ];
+}
+
+function takeStockStatement(
+  lines: readonly Line[],
+  picks: ReadonlyArray<{ id: number; shard: number }>,
+): [string, unknown[]] {
+  const cases = lines.map(() => 'WHEN product_id = ? AND shard_no = ? THEN ?').join(' ');
+  return [
+    `UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END\n       WHERE ${picks.map(() => '(product_id = ? AND shard_no = ?)').join(' OR ')}`,
+    [...lines.flatMap((l, i) => [l.productId, picks[i]?.shard, l.quantity]), ...picks.flatMap((p) => [p.id, p.shard])],
   ];
 }
 
@@ -96,12 +160,16 @@ async function insertOrderRows(
   );
 }
 
-function priceLines(lines: readonly Line[], byId: Map<number, LockedRow>, checkStock: boolean): number {
+function priceLines(
+  lines: readonly Line[],
+  byId: Map<number, LockedRow & { stock?: number }>,
+  checkStock: boolean,
+): number {
   let total = 0;
   for (const l of lines) {
     const row = byId.get(l.productId);
     if (!row || row.archived_at !== null) throw new RawOrderError(`unknown product ${l.productId}`);
-    if (checkStock && row.stock < l.quantity) throw new RawOrderError(`insufficient stock for ${l.productId}`);
+    if (checkStock && (row.stock ?? 0) < l.quantity) throw new RawOrderError(`insufficient stock for ${l.productId}`);
     total += row.price_cents * l.quantity;
   }
   return total;
@@ -126,57 +194,66 @@ async function inTransaction<T>(raw: RawPool, fn: (conn: PoolConnection) => Prom
 
 /**
  * NAIVE order (the statement order of placeOrder before issue 10): seven round trips, the product
- * row locked for five of them. begin; one SELECT … FOR UPDATE of every product in ascending id
- * order; one CASE UPDATE of their stock (both with FORCE INDEX (PRIMARY)); the order; its lines
- * (one multi-row INSERT: the service splits it only past 14 KB of values, which the bench's short
- * names never reach); their ledger movements (one multi-row INSERT); commit. Lines keep the
- * client's order, as the service keeps them. Checked against the server's general log.
+ * row locked for five of them. begin; one SELECT … FOR UPDATE of every product and its shard 0 in
+ * ascending id order; one CASE UPDATE of those shards (both with FORCE INDEX (PRIMARY));
+ * the order; its lines (one multi-row INSERT: the service splits it only past 14 KB of values,
+ * which the bench's short names never reach); their ledger movements (one multi-row INSERT);
+ * commit. Lines keep the client's order, as the service keeps them.
  */
 export async function rawPlaceOrderNaive(raw: RawPool, lines: readonly Line[]): Promise<string> {
   const ids = [...new Set(lines.map((l) => l.productId))].sort((a, b) => a - b);
   return inTransaction(raw, async (conn) => {
-    const rows = await query<LockedRow[]>(conn, LOCK_SQL, [ids]);
-    const byId = new Map(rows.map((r) => [Number(r.id), r]));
-    const total = priceLines(lines, byId, true);
+    const products = byProduct(await query<ShardRow[]>(conn, LOCK_ALL_SQL, [ids]));
+    const total = priceLines(lines, products, true);
     const now = new Date();
     const orderId = newOrderId(); // the service's generator: its cost is paid by both sides
-    await query(conn, ...takeStockStatement(lines, now));
-    await insertOrderRows(conn, orderId, lines, byId, total, now);
+    await query(
+      conn,
+      ...takeStockStatement(
+        lines,
+        lines.map((l) => ({ id: l.productId, shard: 0 })),
+      ),
+    );
+    await insertOrderRows(conn, orderId, lines, products, total, now);
     return orderId;
   });
 }
 
 /**
- * LOCK-LAST order (issue 10): everything that needs no lock first, then the lock for the fewest
- * round trips. begin; the products read WITHOUT a lock (prices, names, archived state); the
- * order, its lines and its ledger movements written from that read; then the same
- * SELECT … FOR UPDATE (ascending ids), checking stock and that price, name and archived state
- * still match; the CASE UPDATE; commit. Three round trips under the lock, COMMIT included.
- * Needs the schema without the order_lines → products foreign key (each line INSERT would take a
- * shared lock on its product that the later FOR UPDATE must upgrade, deadlocking hot orders).
+ * LOCK-LAST order with stock shards, the statements placeOrder sends for an
+ * order without an Idempotency-Key: everything that needs no lock first, then the locks for the
+ * fewest round trips. begin; the products and all their shards read WITHOUT a lock (prices, names,
+ * archived state, a shard with enough per line, picked at random); the order, its lines and its
+ * ledger movements written from that read; the products share-locked (ascending ids) and checked
+ * against the read; the picked shards locked with one SELECT … FOR UPDATE (ascending keys) and
+ * checked; the CASE UPDATE; commit. Three round trips under the shard locks, COMMIT included.
+ * Needs the schema without the order_lines → products foreign key.
  */
 export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]): Promise<string> {
   const ids = [...new Set(lines.map((l) => l.productId))].sort((a, b) => a - b);
   return inTransaction(raw, async (conn) => {
-    const read = await query<LockedRow[]>(
-      conn,
-      'SELECT id, name, price_cents, stock, archived_at FROM products WHERE id IN (?)',
-      [ids],
-    );
-    const byId = new Map(read.map((r) => [Number(r.id), r]));
-    const total = priceLines(lines, byId, false);
+    const products = byProduct(await query<ShardRow[]>(conn, READ_SQL, [ids]));
+    const total = priceLines(lines, products, true);
+    const picks = picksFor(lines, products);
     const now = new Date();
     const orderId = newOrderId(); // the service's generator: its cost is paid by both sides
-    await insertOrderRows(conn, orderId, lines, byId, total, now);
-    const locked = await query<LockedRow[]>(conn, LOCK_SQL, [ids]);
+    await insertOrderRows(conn, orderId, lines, products, total, now);
+    const locked = await query<LockedRow[]>(conn, SHARE_LOCK_SQL, [ids]);
     for (const row of locked) {
-      const seen = byId.get(Number(row.id));
+      const seen = products.get(Number(row.id));
       // The bench never changes prices while it runs; a change here would redo the order in the service.
       if (!seen || seen.price_cents !== row.price_cents || seen.name !== row.name || row.archived_at !== null)
         throw new RawOrderError(`product ${row.id} changed between the read and the lock`);
     }
-    priceLines(lines, new Map(locked.map((r) => [Number(r.id), r])), true);
-    await query(conn, ...takeStockStatement(lines, now));
+    const shards = await query<Array<{ product_id: number; shard_no: number; stock: number } & RowDataPacket>>(
+      conn,
+      ...lockShardsStatement(picks),
+    );
+    for (const [i, l] of lines.entries()) {
+      const shard = shards.find((r) => Number(r.product_id) === l.productId && Number(r.shard_no) === picks[i]?.shard);
+      if (!shard || Number(shard.stock) < l.quantity) throw new RawOrderError(`shard of ${l.productId} ran short`);
+    }
+    await query(conn, ...takeStockStatement(lines, picks));
     return orderId;
   });
 }

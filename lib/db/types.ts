@@ -7,7 +7,7 @@ export interface ProductsTable {
   name: string;
   description: string;
   price_cents: number;
-  stock: number;
+  // products.stock (legacy) is unused since migration 2026_11_29_0003: the stock is in stock_shards.
   archived_at: Date | null;
   /** Generated: `name` while live, NULL once archived; carries the unique index. */
   live_name: ColumnType<string | null, never, never>;
@@ -70,6 +70,16 @@ export interface ProductSearchTermsTable {
   product_id: number;
 }
 
+/**
+ * A product's stock in 1–64 rows numbered 0…n−1: the stock is their sum, n their count
+ * (docs/decisions/0012-stock-shards.md). Concurrent orders for one product lock different rows.
+ */
+export interface StockShardsTable {
+  product_id: number;
+  shard_no: number;
+  stock: number;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -81,6 +91,7 @@ export interface DB {
   order_lines: OrderLinesTable;
   idempotency_keys: IdempotencyKeysTable;
   stock_movements: StockMovementsTable;
+  stock_shards: StockShardsTable;
   counters: CountersTable;
   product_search_terms: ProductSearchTermsTable;
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { chunkRows } from '../db/statement-size';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
+import type { Shard, ShardPick, ShardTake } from '../stock/shards';
 
 /** Order and stock queries. Each takes the database (or a transaction) first. */
 type Conn = Kysely<DB> | Transaction<DB>;
@@ -10,15 +11,21 @@ export interface ProductState {
   id: number;
   name: string;
   price_cents: number;
+  /** Σ of `shards`. */
   stock: number;
   archived_at: Date | null;
+  /** Its stock rows, ascending by shard_no (lib/stock/shards.ts). */
+  shards: Shard[];
 }
 
+/** A product's row as an order checks it under a share lock (its stock is in the shards). */
+export type LockedProduct = Omit<ProductState, 'stock' | 'shards'>;
+
 /*
- * The two locking statements on products name the PRIMARY index. On a small table the optimizer
- * prefers a full scan for `WHERE id IN (…)`, and under REPEATABLE READ a scanning UPDATE or
- * FOR UPDATE locks every row it reads, not only the order's: two orders over disjoint products
- * then deadlock. With the index forced, each id is one point lookup that locks that row only.
+ * The locking statements name the PRIMARY index. On a small table the optimizer may prefer a full
+ * scan for `WHERE id IN (…)`, and under REPEATABLE READ a scanning UPDATE or FOR UPDATE locks
+ * every row it reads, not only the order's: two orders over disjoint products then deadlock. With
+ * the index forced, each key is one point (or prefix) range that locks those rows only.
  * (`FORCE INDEX` in SELECT and single-table UPDATE works on MySQL 8 and MariaDB.)
  */
 
@@ -29,62 +36,122 @@ const idList = (ids: readonly number[]) =>
   );
 
 /**
- * Reads the given products WITHOUT a lock: a consistent read of the transaction's snapshot (the
- * latest committed rows when it is the transaction's first read). An order writes its rows from
- * this read before it locks anything; `lockProducts` then re-reads the rows it must agree with.
- * (A read that locks nothing needs no forced index: a scan here blocks no one.)
+ * Reads the given products and all their shards WITHOUT a lock, in one statement: a consistent
+ * read of the transaction's snapshot. An order writes its rows from this read before it locks
+ * anything, and picks the shards to lock from it; `lockProducts` and `lockShards` then re-read the
+ * rows it must agree with. (A read that locks nothing needs no forced index: a scan here blocks no one.)
  */
 export async function readProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<ProductState>`
-    SELECT id, name, price_cents, stock, archived_at FROM products WHERE id IN (${idList(ids)})`.execute(trx);
-  return rows;
+  const { rows } = await sql<
+    Omit<ProductState, 'stock' | 'shards'> & { shard_no: number | null; shard_stock: number | null }
+  >`
+    SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock AS shard_stock
+      FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id
+     WHERE p.id IN (${idList(ids)})`.execute(trx);
+  const byId = new Map<number, ProductState>();
+  for (const r of rows) {
+    const id = Number(r.id);
+    let p = byId.get(id);
+    if (!p) {
+      p = { id, name: r.name, price_cents: Number(r.price_cents), stock: 0, archived_at: r.archived_at, shards: [] };
+      byId.set(id, p);
+    }
+    if (r.shard_no !== null && r.shard_stock !== null) {
+      const stock = Number(r.shard_stock);
+      p.shards.push({ product_id: id, shard_no: Number(r.shard_no), stock });
+      p.stock += stock;
+    }
+  }
+  for (const p of byId.values()) p.shards.sort((a, b) => a.shard_no - b.shard_no);
+  return [...byId.values()];
 }
 
 /**
- * Locks the given products with one `SELECT … FOR UPDATE`, in ascending id order, so that two
- * transactions locking overlapping sets always take the locks in the same order (no deadlock).
- * Returns the latest committed rows (a locking read does not use the snapshot).
+ * Share-locks the given products (`LOCK IN SHARE MODE`, ascending id) and returns their latest
+ * committed rows, to check name, price and archived state under lock. A share lock, because every
+ * order for a product takes it: orders do not wait for each other here, while a PATCH or DELETE
+ * (which takes the row exclusively) waits for them and they for it. First in the global lock
+ * order: products rows, then shards ascending.
  */
-export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
+export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<LockedProduct[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<ProductState>`
-    SELECT id, name, price_cents, stock, archived_at FROM products FORCE INDEX (PRIMARY)
-    WHERE id IN (${idList(ids)}) ORDER BY id FOR UPDATE`.execute(trx);
-  return rows;
+  const { rows } = await sql<LockedProduct>`
+    SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)
+    WHERE id IN (${idList(ids)}) ORDER BY id LOCK IN SHARE MODE`.execute(trx);
+  return rows.map((r) => ({ ...r, id: Number(r.id), price_cents: Number(r.price_cents) }));
+}
+
+/** `(product_id = ? AND shard_no = ?)` for a pick of one shard, `product_id = ?` for all of them. */
+const shardSelection = (picks: readonly ShardPick[]) =>
+  sql.join(
+    picks.map((p) =>
+      'all' in p ? sql`product_id = ${p.productId}` : sql`(product_id = ${p.productId} AND shard_no = ${p.shardNo})`,
+    ),
+    sql` OR `,
+  );
+
+/**
+ * Locks the picked shard rows with ONE `SELECT … FOR UPDATE`: the range reads of the PRIMARY key
+ * run in ascending (product_id, shard_no) order, so concurrent orders lock shared rows in the
+ * same order and cannot deadlock. Returns their latest committed stock.
+ */
+export async function lockShards(trx: Transaction<DB>, picks: readonly ShardPick[]): Promise<Shard[]> {
+  if (picks.length === 0) return [];
+  const { rows } = await sql<Shard>`
+    SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)
+     WHERE ${shardSelection(picks)}
+     ORDER BY product_id, shard_no FOR UPDATE`.execute(trx);
+  return rows.map((r) => ({ product_id: Number(r.product_id), shard_no: Number(r.shard_no), stock: Number(r.stock) }));
+}
+
+/** Shard rows one stock UPDATE names at most: ~100 bytes each keeps the statement under 16 KB. */
+export const TAKES_PER_STATEMENT = 120;
+
+/**
+ * Takes the planned units from shards the transaction has locked, in ONE statement for up to
+ * TAKES_PER_STATEMENT shard rows (an order whose every line fits one shard: up to 120 lines, more
+ * than an order may have): `UPDATE stock_shards SET stock = stock - CASE WHEN (key) THEN q … END
+ * WHERE (key) OR …`. The amounts come from the locked rows (latest committed values), never from
+ * a read inside the statement. The columns are UNSIGNED with a CHECK, so a decrement below zero
+ * fails in the database even if a bug skipped the check under lock. Returns the rows matched.
+ */
+export async function takeFromShards(trx: Transaction<DB>, takes: readonly ShardTake[]): Promise<number> {
+  let matched = 0;
+  for (let from = 0; from < takes.length; from += TAKES_PER_STATEMENT) {
+    const chunk = takes.slice(from, from + TAKES_PER_STATEMENT);
+    const cases = sql.join(
+      chunk.map((t) => sql`WHEN product_id = ${t.productId} AND shard_no = ${t.shardNo} THEN ${t.quantity}`),
+      sql` `,
+    );
+    const res = await sql`
+      UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END
+       WHERE ${shardSelection(chunk.map((t) => ({ productId: t.productId, shardNo: t.shardNo })))}`.execute(trx);
+    matched += Number(res.numAffectedRows ?? 0);
+  }
+  return matched;
 }
 
 export interface StockChange {
   productId: number;
-  /** Units to take (`take`) or give back (`restore`); always positive. */
+  /** Units to give back; always positive. */
   quantity: number;
 }
 
 /**
- * Applies every line's stock change in ONE statement:
- * `UPDATE products SET stock = CASE id WHEN ? THEN stock - ? … END, updated_at = ? WHERE id IN (…)`.
- * The column is UNSIGNED with a CHECK, so a decrement below zero fails in the database itself
- * even if a bug ever skipped the check under lock. Returns the number of rows changed.
- *
- * Without a preceding `lockProducts` (cancel) this statement takes the row locks itself: a range
- * read of the forced PRIMARY index visits, and locks, the ids in ascending order, the same order
- * `lockProducts` uses.
+ * Gives every line's quantity back to shard 0 of its product (which always exists), in ONE
+ * statement that takes its row locks itself, ascending by product: `UPDATE stock_shards SET stock =
+ * stock + CASE product_id … END WHERE shard_no = 0 AND product_id IN (…)`. Returns the rows changed.
  */
-export async function changeStock(
-  trx: Transaction<DB>,
-  direction: 'take' | 'restore',
-  changes: readonly StockChange[],
-  at: Date,
-): Promise<number> {
+export async function restoreToShards(trx: Transaction<DB>, changes: readonly StockChange[]): Promise<number> {
   if (changes.length === 0) return 0;
-  const op = direction === 'take' ? sql`-` : sql`+`;
   const cases = sql.join(
-    changes.map((c) => sql`WHEN ${c.productId} THEN stock ${op} ${c.quantity}`),
+    changes.map((c) => sql`WHEN ${c.productId} THEN ${c.quantity}`),
     sql` `,
   );
   const res = await sql`
-    UPDATE products FORCE INDEX (PRIMARY) SET stock = CASE id ${cases} END, updated_at = ${at}
-    WHERE id IN (${idList(changes.map((c) => c.productId))})`.execute(trx);
+    UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock + CASE product_id ${cases} END
+     WHERE shard_no = 0 AND product_id IN (${idList(changes.map((c) => c.productId))})`.execute(trx);
   return Number(res.numAffectedRows ?? 0);
 }
 

@@ -14,6 +14,7 @@ import {
 import { fromCents } from '../money';
 import { DEFAULT_PER_PAGE } from '../paging';
 import { recordMovements } from '../stock/ledger';
+import { pickShards, planTakes, type ShardTake } from '../stock/shards';
 import {
   claimKey,
   completeKey,
@@ -25,7 +26,6 @@ import {
 } from './idempotency';
 import { isOrderId, newOrderId } from './ids';
 import {
-  changeStock,
   countOrders,
   findOrder,
   findOrderLines,
@@ -33,13 +33,17 @@ import {
   insertOrderLines,
   listOrderRows,
   lockOrder,
+  type LockedProduct,
   lockProducts,
+  lockShards,
   markCancelled,
   type ProductState,
   readProducts,
+  restoreToShards,
   rewriteOrderLines,
   type StockChange,
   setOrderTotal,
+  takeFromShards,
 } from './repository';
 import type { OrderLineInput, OrderListView, OrderView } from './schema';
 
@@ -83,18 +87,23 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
 }
 
 /**
- * Places an order in ONE transaction, taking the product locks last (docs/architecture.md lists
- * the statements in order): claim the Idempotency-Key, read the products without a lock, write
- * the order, its lines, its ledger movements and the stored response from that read; then lock
- * the products (`SELECT … FOR UPDATE`, ascending id), check them, take the stock in one statement
- * and commit. Three round trips hold the lock: the FOR UPDATE, the stock UPDATE and the COMMIT.
+ * Places an order in ONE transaction, taking the locks last (docs/architecture.md lists the
+ * statements in order): claim the Idempotency-Key, read the products and their stock shards
+ * without a lock, write the order, its lines, its ledger movements and the stored response from
+ * that read; then share-lock the products rows to check them, lock one picked shard per line
+ * (`SELECT … FOR UPDATE`, ascending (product_id, shard_no)), take the stock in one statement and
+ * commit. Three round trips hold the shard locks: the FOR UPDATE, the stock UPDATE and the COMMIT.
+ * A picked shard drained meanwhile re-runs the order once on all shards
+ * (docs/decisions/0012-stock-shards.md).
  * Any rejection or failure rolls it all back; deadlocks and lock-wait timeouts re-run it
  * (withTransaction).
  */
 export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): Promise<PlacedOrder> {
   const key = input.idempotencyKey;
   if (key === undefined) {
-    return withTransaction(database, (trx) => createOrder(trx, input.products, undefined));
+    return withShardRetry((allShards) =>
+      withTransaction(database, (trx) => createOrder(trx, input.products, undefined, allShards)),
+    );
   }
   const hash = requestHash(input.products);
   // Fast path: a completed key replays without opening a transaction.
@@ -103,13 +112,15 @@ export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): 
   for (let pass = 0; pass < 3; pass++) {
     if (stored && !isExpired(stored, new Date())) return replayOf(stored, hash);
     const expiredSeen = stored !== undefined;
-    const placed = await withTransaction(database, async (trx) => {
-      const now = new Date();
-      if (expiredSeen) await deleteExpiredKey(trx, key, now);
-      // Waits here while another request holding this key is in flight.
-      if (!(await claimKey(trx, key, hash, now))) return undefined;
-      return createOrder(trx, input.products, { key, now });
-    });
+    const placed = await withShardRetry((allShards) =>
+      withTransaction(database, async (trx) => {
+        const now = new Date();
+        if (expiredSeen) await deleteExpiredKey(trx, key, now);
+        // Waits here while another request holding this key is in flight.
+        if (!(await claimKey(trx, key, hash, now))) return undefined;
+        return createOrder(trx, input.products, { key, now }, allShards);
+      }),
+    );
     if (placed) return placed;
     stored = await findKey(database, key);
   }
@@ -122,19 +133,40 @@ export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): 
  * (409, every short line). The same rules on the unlocked read and again under the lock.
  */
 export function checkProducts(lines: readonly OrderLineInput[], products: ReadonlyMap<number, ProductState>): void {
+  checkKnown(lines, products);
   const byId = [...lines].sort((a, b) => a.product_id - b.product_id);
-  const unknown = [...new Set(byId.map((l) => l.product_id))].filter((id) => {
-    const p = products.get(id);
-    return p === undefined || p.archived_at !== null;
-  });
-  if (unknown.length > 0) throw new UnknownProductError(unknown);
-
   const short: StockShortfall[] = [];
   for (const l of byId) {
     const available = products.get(l.product_id)?.stock ?? 0;
     if (l.quantity > available) short.push({ product_id: l.product_id, requested: l.quantity, available });
   }
   if (short.length > 0) throw new InsufficientStockError(short);
+}
+
+/** 422 for every unknown or archived product of the order. */
+function checkKnown(lines: readonly OrderLineInput[], products: ReadonlyMap<number, LockedProduct>): void {
+  const ids = [...new Set(lines.map((l) => l.product_id))].sort((a, b) => a - b);
+  const unknown = ids.filter((id) => {
+    const p = products.get(id);
+    return p === undefined || p.archived_at !== null;
+  });
+  if (unknown.length > 0) throw new UnknownProductError(unknown);
+}
+
+/**
+ * A line's picked shard was drained by another order between the unlocked read and the lock: the
+ * attempt is rolled back and run once more with every line on all shards of its product.
+ */
+class ShardsMovedError extends Error {}
+
+/** One attempt with a shard picked per line; if a picked shard ran dry meanwhile, one more on all shards. */
+async function withShardRetry<T>(attempt: (allShards: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await attempt(false);
+  } catch (err) {
+    if (err instanceof ShardsMovedError) return attempt(true);
+    throw err;
+  }
 }
 
 interface DraftOrder {
@@ -147,7 +179,7 @@ interface DraftOrder {
 function draftOrder(
   orderId: string,
   lines: readonly OrderLineInput[],
-  products: ReadonlyMap<number, ProductState>,
+  products: ReadonlyMap<number, LockedProduct>,
   now: Date,
 ): DraftOrder {
   const lineRows: OrderLineRow[] = lines.map((l, i) => {
@@ -178,12 +210,13 @@ function draftOrder(
   return { lines: lineRows, totalCents, view: toOrderView(order, lineRows) };
 }
 
-const byProductId = (rows: readonly ProductState[]) => new Map(rows.map((p) => [p.id, p]));
+const byProductId = <P extends LockedProduct>(rows: readonly P[]) => new Map(rows.map((p) => [p.id, p]));
 
 async function createOrder(
   trx: Transaction<DB>,
   lines: readonly OrderLineInput[],
   idem: { key: string; now: Date } | undefined,
+  allShards: boolean,
 ): Promise<PlacedOrder> {
   const now = idem?.now ?? new Date();
   const ids = [...new Set(lines.map((l) => l.product_id))].sort((a, b) => a - b);
@@ -213,10 +246,10 @@ async function createOrder(
   );
   await storeResponse(draft.view);
 
-  // Under the lock: the same checks on the latest rows, a redo if a name or price changed since
-  // the read (rare: extra statements only then), the stock taken, COMMIT (by withTransaction).
+  // Under the share lock on the products rows: the same checks on their latest state, a redo if
+  // a name or price changed since the read (rare: extra statements only then).
   const locked = byProductId(await lockProducts(trx, ids));
-  checkProducts(lines, locked);
+  checkKnown(lines, locked);
   const redo = draftOrder(orderId, lines, locked, now);
   const changed = redo.lines.filter((l, i) => {
     const was = draft.lines[i];
@@ -228,15 +261,30 @@ async function createOrder(
     await storeResponse(redo.view);
     draft = redo;
   }
-  await takeStock(trx, changes, now);
+
+  // Under the shard locks (the rows concurrent orders compete for): lock the picked shards, check,
+  // take the stock in one statement, COMMIT (by withTransaction). Three round trips.
+  const wanted = [...lines]
+    .sort((a, b) => a.product_id - b.product_id)
+    .map((l) => ({ productId: l.product_id, quantity: l.quantity }));
+  const shardsOf = new Map([...seen.values()].map((p) => [p.id, p.shards]));
+  const picks = pickShards(wanted, shardsOf, allShards);
+  const plan = planTakes(wanted, picks, await lockShards(trx, picks));
+  if (plan.kind === 'moved') throw new ShardsMovedError();
+  if (plan.kind === 'short') {
+    throw new InsufficientStockError(
+      plan.short.map((s) => ({ product_id: s.productId, requested: s.quantity, available: s.available })),
+    );
+  }
+  await takeStock(trx, plan.takes);
   return { order: draft.view, replayed: false };
 }
 
-/** Takes every line's quantity in one statement; the caller holds the product locks. */
-async function takeStock(trx: Transaction<DB>, changes: readonly StockChange[], now: Date): Promise<void> {
-  const updated = await changeStock(trx, 'take', changes, now);
-  if (updated !== changes.length)
-    throw new AppError('internal_error', `stock update changed ${updated} of ${changes.length} rows`);
+/** Takes the planned units in one statement; the caller holds the shard locks. */
+async function takeStock(trx: Transaction<DB>, takes: readonly ShardTake[]): Promise<void> {
+  const matched = await takeFromShards(trx, takes);
+  if (matched !== takes.length)
+    throw new AppError('internal_error', `stock update matched ${matched} of ${takes.length} shard rows`);
 }
 
 /**
@@ -295,12 +343,13 @@ export async function listOrders(database: Kysely<DB>, input: ListOrdersInput): 
 }
 
 /**
- * Cancels an order in one transaction, product locks last: lock the order row (a concurrent cancel
+ * Cancels an order in one transaction, stock locks last: lock the order row (a concurrent cancel
  * waits here and then sees `cancelled`), read its lines, write the 'cancel' movements and mark the
- * order; then give every line's quantity back with one CASE UPDATE, which locks the products
- * itself in ascending id order (nothing needs checking under that lock), and commit. Two round
- * trips hold the product locks: that UPDATE and the COMMIT. Archived products get their units
- * back too, so that stock keeps equalling the ledger. Cancelling a cancelled order changes nothing.
+ * order; then give every line's quantity back to shard 0 of its product with one CASE UPDATE,
+ * which locks those rows itself in ascending product order (nothing needs checking under that
+ * lock), and commit. Two round trips hold the shard locks: that UPDATE and the COMMIT. Archived
+ * products get their units back too, so that stock keeps equalling the ledger. Cancelling a
+ * cancelled order changes nothing.
  */
 export async function cancelOrder(database: Kysely<DB>, id: string): Promise<OrderView> {
   if (!isOrderId(id)) throw new OrderNotFoundError(id.slice(0, 40));
@@ -320,14 +369,14 @@ export async function cancelOrder(database: Kysely<DB>, id: string): Promise<Ord
       now,
     );
     await markCancelled(trx, id, now);
-    await restoreStock(trx, changes, now);
+    await restoreStock(trx, changes);
     return toOrderView({ ...order, status: 'cancelled', cancelled_at: now }, lines);
   });
 }
 
-/** Gives every line's quantity back in one statement, which takes the product locks itself. */
-async function restoreStock(trx: Transaction<DB>, changes: readonly StockChange[], now: Date): Promise<void> {
-  const updated = await changeStock(trx, 'restore', changes, now);
+/** Gives every line's quantity back to a shard in one statement, which takes the shard locks itself. */
+async function restoreStock(trx: Transaction<DB>, changes: readonly StockChange[]): Promise<void> {
+  const updated = await restoreToShards(trx, changes);
   if (updated !== changes.length)
     throw new AppError('internal_error', `stock restore changed ${updated} of ${changes.length} rows`);
 }

@@ -2,6 +2,7 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { isDuplicateKey } from '../db/errors';
 import type { DB, NewProductRow, ProductUpdate } from '../db/types';
 import { type Movement, recordMovements } from '../stock/ledger';
+import { distribute, insertShards } from '../stock/shards';
 import type { Sort } from './cursor';
 import type { ProductRecord } from './present';
 import { nameKeyOf, type SearchPlan } from './search';
@@ -9,35 +10,30 @@ import { addSearchTermsFor } from './search-index';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
 
-const COLUMNS = [
-  'id',
-  'name',
-  'description',
-  'price_cents',
-  'stock',
-  'archived_at',
-  'created_at',
-  'updated_at',
-] as const;
-const P_COLUMNS = COLUMNS.map((c) => `p.${c}` as const);
+const COLUMNS = ['id', 'name', 'description', 'price_cents', 'archived_at', 'created_at', 'updated_at'] as const;
 
 const LIVE_PRODUCTS = 'live_products';
 const LIVE_NAME_INDEX = 'uq_products_live_name';
 
+/** A product to insert: its row, its total stock and in how many shard rows to keep it (default 1). */
+export type NewProduct = NewProductRow & { stock: number; stock_shards?: number | undefined };
+
 /**
  * The one way products are made (the service, the seed, the test factories, the benchmark): inserts
- * `rows` in one statement, with what every product comes with, in the caller's transaction: one
- * `created` stock movement each (none for stock 0), the search index of the live ones (name_key
- * on every row, terms for live ones: lib/products/search-index.ts) and the live-product counter
- * moved by the live ones (last: it is the one lock every create and archive shares). The movements take the first
- * row's `created_at` (callers insert rows made at one instant). Returns the ids in row order.
+ * `rows` in one statement, with what every product comes with, in the caller's transaction: its
+ * stock spread over `stock_shards` rows (one multi-row INSERT for all), one `created` stock
+ * movement each (none for stock 0), the search index of the live ones (name_key on every row,
+ * terms for live ones: lib/products/search-index.ts) and the live-product counter moved by the
+ * live ones (last: it is the one lock every create and archive shares). The movements take the
+ * first row's `created_at` (callers insert rows made at one instant). Returns the ids in row order.
  *
  * A multi-row INSERT with a known row count ("simple insert") gets consecutive AUTO_INCREMENT ids
  * from InnoDB; a count checks that before the movements are written, so a surprise throws (and
  * rolls the transaction back) instead of skewing the ledger.
  */
-export async function insertProducts(trx: Kysely<DB>, rows: NewProductRow[]): Promise<number[]> {
-  if (rows.length === 0) return [];
+export async function insertProducts(trx: Kysely<DB>, products: NewProduct[]): Promise<number[]> {
+  if (products.length === 0) return [];
+  const rows = products.map(({ stock: _stock, stock_shards: _shards, ...row }) => row);
   const keyed = rows.map((row) => ({ ...row, name_key: nameKeyOf(row.name) }));
   const res = await trx.insertInto('products').values(keyed).executeTakeFirstOrThrow();
   const first = Number(res.insertId);
@@ -52,8 +48,18 @@ export async function insertProducts(trx: Kysely<DB>, rows: NewProductRow[]): Pr
     if (Number(check.n) !== rows.length)
       throw new Error(`product ids were not consecutive (${check.n} of ${rows.length})`);
   }
-  const created = rows.map(
-    (row, i): Movement => ({ productId: ids[i] as number, delta: row.stock, reason: 'created' }),
+  await insertShards(
+    trx,
+    products.flatMap((p, i) =>
+      distribute(p.stock, p.stock_shards ?? 1).map((stock, shardNo) => ({
+        product_id: ids[i] as number,
+        shard_no: shardNo,
+        stock,
+      })),
+    ),
+  );
+  const created = products.map(
+    (p, i): Movement => ({ productId: ids[i] as number, delta: p.stock, reason: 'created' }),
   );
   await recordMovements(trx, created, rows[0]?.created_at ?? new Date());
   await addSearchTermsFor(
@@ -91,6 +97,12 @@ export async function lockLiveProduct(trx: Kysely<DB>, id: number): Promise<Prod
 
 export async function updateProductRow(trx: Kysely<DB>, id: number, changes: ProductUpdate): Promise<void> {
   await trx.updateTable('products').set(changes).where('id', '=', id).execute();
+}
+
+/** products.stock, unused since migration 2026_11_29_0003 (read only for a product it has not copied yet). */
+export async function legacyStock(trx: Kysely<DB>, id: number): Promise<number> {
+  const { rows } = await sql<{ stock: number }>`SELECT stock FROM products WHERE id = ${id}`.execute(trx);
+  return Number(rows[0]?.stock ?? 0);
 }
 
 /**
@@ -172,18 +184,19 @@ export function sortColumnOf(sort: Sort): { column: 'id' | 'price_cents' | 'name
 }
 
 const LIST_COLUMNS = sql.raw(
-  'p.id, p.name, p.description, p.price_cents, p.stock, p.archived_at, p.created_at, p.updated_at, p.name_key',
+  'p.id, p.name, p.description, p.price_cents, p.archived_at, p.created_at, p.updated_at, p.name_key',
 );
 
 /** `LIKE` pattern text with its wildcards escaped (\\ is MySQL's default escape character). */
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * Whether a product counts as in stock. The one place that knows where stock lives: when stock
- * moves to shard rows (issue 14), only this changes.
+ * Whether a product counts as in stock: a shard of it holds stock (its stock is the sum of its
+ * shards, lib/stock/shards.ts). The one place that knows where stock lives.
  */
 export function inStockCondition(inStock: boolean): RawBuilder<boolean> {
-  return inStock ? sql<boolean>`p.stock > 0` : sql<boolean>`p.stock = 0`;
+  const some = sql`EXISTS (SELECT 1 FROM stock_shards s WHERE s.product_id = p.id AND s.stock > 0)`;
+  return inStock ? sql<boolean>`${some}` : sql<boolean>`NOT ${some}`;
 }
 
 /** Conditions on the product row (not the terms). */

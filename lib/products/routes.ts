@@ -77,7 +77,7 @@ export const updateProductRoute = route({
   tag: 'Products',
   summary: 'Update a product',
   description: 'Any non-empty subset of the fields; with `If-Match`, only if nobody changed the product since.',
-  bodyExample: { price: 17.5, stock: 80 },
+  bodyExample: { price: 17.5, stock: 80, stock_shards: 8 },
   responses: [{ status: 200, description: 'The updated product.', schema: product, headers: ['ETag'] }],
   errors: ['product_not_found', 'product_name_taken', 'precondition_failed'],
 });

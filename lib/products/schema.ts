@@ -12,6 +12,9 @@ import { type Cursor, decodeCursor, type ListSpec, SORTS, type Sort, specDigest 
 export const MAX_NAME_CHARS = 255;
 export const MAX_DESCRIPTION_CHARS = 2_000;
 export const MAX_STOCK = 1_000_000_000;
+/** A product's stock is kept in 1–64 rows (lib/stock/shards.ts). */
+export const MIN_SHARDS = 1;
+export const MAX_SHARDS = 64;
 
 const chars = (s: string): number => [...s].length;
 // A lone UTF-16 surrogate (possible in JSON as "\ud800") has no UTF-8 form and would be mangled by the database.
@@ -54,17 +57,33 @@ export const productStock = z
   .max(MAX_STOCK, `stock must be at most ${MAX_STOCK}`)
   .meta({ description: 'Units in stock.', example: 100 });
 
+export const productStockShards = z
+  .number()
+  .int('stock_shards must be a whole number')
+  .min(MIN_SHARDS, `stock_shards must be at least ${MIN_SHARDS}`)
+  .max(MAX_SHARDS, `stock_shards must be at most ${MAX_SHARDS}`)
+  .meta({
+    description:
+      'In how many rows the stock is kept, so that concurrent orders for one product (a flash sale) do not all ' +
+      'queue on one row lock. Changes nothing but speed; setting it redistributes the current stock.',
+    example: 1,
+  });
+
 export const createProductBody = z
   .object({
     name: productName,
     description: productDescription.default(''),
     price: productPrice,
     stock: productStock,
+    stock_shards: productStockShards.default(1),
   })
   .strict()
   .meta({ id: 'CreateProduct', description: 'A new product. Unknown fields are rejected.' });
 
-export type CreateProductInput = z.output<typeof createProductBody>;
+/** stock_shards may be left out by callers other than the handler (default 1, as in the body). */
+export type CreateProductInput = Omit<z.output<typeof createProductBody>, 'stock_shards'> & {
+  stock_shards?: number | undefined;
+};
 
 /** Written out rather than `.partial()`, which would apply description's default on every patch. */
 export const updateProductBody = z
@@ -73,13 +92,18 @@ export const updateProductBody = z
     description: productDescription.optional(),
     price: productPrice.optional(),
     stock: productStock.optional(),
+    stock_shards: productStockShards.optional(),
   })
   .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one of name, description, price, stock')
+  .refine(
+    (b) => Object.values(b).some((v) => v !== undefined),
+    'send at least one of name, description, price, stock, stock_shards',
+  )
   .meta({
     id: 'UpdateProduct',
     description:
-      'Any non-empty subset of the product fields, same rules as on create. `stock` sets the absolute count.',
+      'Any non-empty subset of the product fields, same rules as on create. `stock` sets the absolute count; ' +
+      '`stock_shards` changes the number of rows it is kept in and keeps the total.',
     minProperties: 1,
   });
 
@@ -205,7 +229,11 @@ export const product = z
     name: z.string().meta({ example: 'Mug' }),
     description: z.string().meta({ example: 'A large mug' }),
     price: z.number().meta({ example: 19.99 }),
-    stock: z.number().int().min(0).meta({ example: 100 }),
+    stock: z.number().int().min(0).meta({ description: 'Total units in stock.', example: 100 }),
+    stock_shards: z.number().int().min(MIN_SHARDS).max(MAX_SHARDS).meta({
+      description: 'In how many rows the stock is kept (1–64); a speed setting for flash sales.',
+      example: 1,
+    }),
     created_at: z.iso
       .datetime()
       .meta({ description: 'RFC 3339 UTC, millisecond precision', example: '2026-11-24T10:00:00.000Z' }),

@@ -5,6 +5,7 @@ import { PreconditionFailedError, ProductNameTakenError, ProductNotFoundError } 
 import { toCents } from '../money';
 import { DEFAULT_PER_PAGE } from '../paging';
 import { recordMovements } from '../stock/ledger';
+import { distribute, lockProductShards, replaceShards, type ShardTotal, shardTotals } from '../stock/shards';
 import { encodeCursor, type Sort, specDigest } from './cursor';
 import { type ProductRecord, productVersion, toProduct } from './present';
 import {
@@ -20,6 +21,7 @@ import {
   liveProductCount,
   countMatching,
   sortColumnOf,
+  legacyStock,
   lockLiveProduct,
   updateProductRow,
 } from './repository';
@@ -40,14 +42,17 @@ import { removeSearchTerms, renameSearchTerms } from './search-index';
  * Writes run in withTransaction, which re-runs them on a deadlock or lock-wait timeout.
  */
 
-/** Inserts the product, its `created` stock movement and the live count in one transaction. */
+/**
+ * Inserts the product, its stock spread over `stock_shards` rows, its `created` stock movement and
+ * the live count in one transaction.
+ */
 export async function createProduct(database: Kysely<DB>, input: CreateProductInput): Promise<Product> {
   const now = new Date();
+  const shards = input.stock_shards ?? 1;
   const row = {
     name: input.name,
     description: input.description,
     price_cents: toCents(input.price),
-    stock: input.stock,
     archived_at: null,
     created_at: now,
     updated_at: now,
@@ -55,20 +60,23 @@ export async function createProduct(database: Kysely<DB>, input: CreateProductIn
   try {
     const id = await withTransaction(database, async (trx) => {
       // The unique index on live names decides a race between two creates of one name: no SELECT first.
-      const [newId] = await insertProducts(trx, [row]);
+      const [newId] = await insertProducts(trx, [{ ...row, stock: input.stock, stock_shards: shards }]);
       return newId as number;
     });
-    return toProduct({ id, ...row });
+    return toProduct({ id, ...row }, { stock: input.stock, stock_shards: shards });
   } catch (err) {
     if (isLiveNameConflict(err)) throw new ProductNameTakenError(input.name);
     throw err;
   }
 }
 
+const NO_SHARDS: ShardTotal = { stock: 0, stock_shards: 0 };
+
 export async function getProduct(database: Kysely<DB>, id: number): Promise<Product> {
   const row = await findLiveProduct(database, id);
   if (!row) throw new ProductNotFoundError(id);
-  return toProduct(row);
+  const totals = await shardTotals(database, [id]);
+  return toProduct(row, totals.get(id) ?? NO_SHARDS);
 }
 
 /** With filters, `total` is exact up to this many matches; past it the list says so. */
@@ -145,9 +153,14 @@ export async function listProducts(database: Kysely<DB>, query: ListProductsQuer
   const total = exact ? count : EXACT_TOTAL_CAP;
   const listed = rows.slice(0, perPage);
   const last = listed.at(-1);
+  // The page's stock in one aggregate query over its ids (not one query per product).
+  const totals = await shardTotals(
+    database,
+    listed.map((r) => Number(r.id)),
+  );
   const more = rows.length > perPage && last !== undefined;
   return {
-    products: listed.map(toProduct),
+    products: listed.map((r) => toProduct(r, totals.get(Number(r.id)) ?? NO_SHARDS)),
     total,
     total_is_exact: exact,
     current_page: cursor ? Math.floor(position / perPage) + 1 : page,
@@ -183,7 +196,10 @@ export type ExpectedVersion = '*' | readonly string[];
 /**
  * Applies a partial update under a row lock. `expected` (optional) must contain the version of
  * the current product, compared under that lock, or nothing is written (precondition_failed).
- * A stock change is recorded as an `adjusted` movement of the signed difference.
+ * A stock change is recorded as an `adjusted` movement of the signed difference. Locks in the
+ * global order: the products row, then its shards ascending. `stock` sets the total and spreads
+ * it evenly over the shards; `stock_shards` changes their count and spreads the same total
+ * (exactly) over the new ones.
  */
 export async function updateProduct(
   database: Kysely<DB>,
@@ -196,7 +212,15 @@ export async function updateProduct(
     return await withTransaction(database, async (trx) => {
       const current = await lockLiveProduct(trx, id);
       if (!current) throw new ProductNotFoundError(id);
-      if (expected !== undefined && expected !== '*' && !expected.includes(productVersion(toProduct(current)))) {
+      const shards = await lockProductShards(trx, id);
+      const before: ShardTotal = {
+        // No shards only while migration 2026_11_29_0003 is still copying: the stock is then the
+        // legacy column, so that the `adjusted` movement stays the true difference.
+        stock: shards.length > 0 ? shards.reduce((sum, s) => sum + s.stock, 0) : await legacyStock(trx, id),
+        stock_shards: shards.length,
+      };
+      const version = productVersion(toProduct(current, before));
+      if (expected !== undefined && expected !== '*' && !expected.includes(version)) {
         throw new PreconditionFailedError();
       }
       const next: ProductRecord = {
@@ -204,21 +228,26 @@ export async function updateProduct(
         name: patch.name ?? current.name,
         description: patch.description ?? current.description,
         price_cents: patch.price === undefined ? current.price_cents : toCents(patch.price),
-        stock: patch.stock ?? current.stock,
         updated_at: now,
       };
       const renamed = next.name !== current.name;
+      const after: ShardTotal = {
+        stock: patch.stock ?? before.stock,
+        stock_shards: patch.stock_shards ?? Math.max(before.stock_shards, 1),
+      };
       await updateProductRow(trx, id, {
         name: next.name,
         ...(renamed ? { name_key: nameKeyOf(next.name) } : {}),
         description: next.description,
         price_cents: next.price_cents,
-        stock: next.stock,
         updated_at: now,
       });
       if (renamed) await renameSearchTerms(trx, id, current.name, next.name);
-      await recordMovements(trx, [{ productId: id, delta: next.stock - current.stock, reason: 'adjusted' }], now);
-      return toProduct(next);
+      if (patch.stock !== undefined || patch.stock_shards !== undefined) {
+        await replaceShards(trx, id, distribute(after.stock, after.stock_shards), shards.length > 0);
+      }
+      await recordMovements(trx, [{ productId: id, delta: after.stock - before.stock, reason: 'adjusted' }], now);
+      return toProduct(next, after);
     });
   } catch (err) {
     if (isLiveNameConflict(err)) throw new ProductNameTakenError(patch.name ?? '');

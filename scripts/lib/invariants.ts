@@ -1,5 +1,6 @@
 import { Kysely, sql } from 'kysely';
 import type { DB } from '../../lib/db/types';
+import { MAX_SHARDS, MIN_SHARDS } from '../../lib/products/schema';
 
 /**
  * The data invariants the service promises, checked with set-based SQL (one GROUP BY per rule,
@@ -12,6 +13,7 @@ export type InvariantName =
   | 'ledger_without_product'
   | 'line_without_product'
   | 'negative_stock'
+  | 'shard_count'
   | 'line_total'
   | 'order_total'
   | 'order_without_lines'
@@ -51,22 +53,23 @@ interface Check {
 
 const CHECKS: Check[] = [
   {
-    // For every product, stock = Σ ledger deltas (created + adjusted − ordered + cancelled).
-    // Streams products in primary-key order and sums each one's movements through
-    // idx_stock_movements_product: no temporary table however large the catalogue. (GROUP BY p.id
-    // alone with MAX(p.stock): grouping by both columns makes the server sort into a temp table.)
+    // For every product, stock (Σ of its shards) = Σ ledger deltas (created + adjusted − ordered +
+    // cancelled). Streams products in primary-key order, sums each one's shards on the PRIMARY key
+    // of stock_shards and its movements through idx_stock_movements_product: no temporary table
+    // however large the catalogue.
     name: 'stock_equals_ledger',
     run: async (db, limit) => {
       const { rows } = await sql<{
         id: number;
-        stock: number;
+        stock: unknown;
         ledger: unknown;
         created: unknown;
         adjusted: unknown;
         ordered: unknown;
         cancelled: unknown;
       }>`
-        SELECT p.id, MAX(p.stock) AS stock,
+        SELECT p.id,
+               (SELECT COALESCE(SUM(s.stock), 0) FROM stock_shards s WHERE s.product_id = p.id) AS stock,
                COALESCE(SUM(m.delta), 0) AS ledger,
                COALESCE(SUM(CASE WHEN m.reason = 'created' THEN m.delta END), 0) AS created,
                COALESCE(SUM(CASE WHEN m.reason = 'adjusted' THEN m.delta END), 0) AS adjusted,
@@ -75,14 +78,14 @@ const CHECKS: Check[] = [
           FROM products p
           LEFT JOIN stock_movements m ON m.product_id = p.id
          GROUP BY p.id
-        HAVING MAX(p.stock) <> COALESCE(SUM(m.delta), 0)
+        HAVING stock <> ledger
          ORDER BY p.id
          LIMIT ${limit}`.execute(db);
       return rows.map((r) => ({
         invariant: 'stock_equals_ledger',
         subject: `product ${r.id}`,
         expected: `stock ${n(r.ledger)} (ledger: created ${n(r.created)}, adjusted ${n(r.adjusted)}, ordered ${n(r.ordered)}, cancelled ${n(r.cancelled)})`,
-        actual: `stock ${n(r.stock)}`,
+        actual: `stock ${n(r.stock)} (Σ shards)`,
       }));
     },
   },
@@ -127,16 +130,38 @@ const CHECKS: Check[] = [
     },
   },
   {
-    // The column is UNSIGNED with a CHECK; this guards against a schema that lost them.
+    // Shard columns are UNSIGNED with a CHECK; this guards against a schema that lost them.
     name: 'negative_stock',
     run: async (db, limit) => {
-      const { rows } = await sql<{ id: number; stock: number }>`
-        SELECT id, stock FROM products WHERE stock < 0 ORDER BY id LIMIT ${limit}`.execute(db);
+      const { rows } = await sql<{ product_id: number; shard_no: number; stock: number }>`
+        SELECT product_id, shard_no, stock FROM stock_shards WHERE stock < 0
+         ORDER BY product_id, shard_no LIMIT ${limit}`.execute(db);
       return rows.map((r) => ({
         invariant: 'negative_stock',
-        subject: `product ${r.id}`,
+        subject: `product ${r.product_id} shard ${r.shard_no}`,
         expected: 'stock >= 0',
         actual: `stock ${n(r.stock)}`,
+      }));
+    },
+  },
+  {
+    // Every product keeps its stock in 1–64 shards numbered 0…n−1 (shard 0 always exists: cancels
+    // give units back there).
+    name: 'shard_count',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: number; shards: unknown; highest: unknown }>`
+        SELECT p.id, COUNT(s.shard_no) AS shards, MAX(s.shard_no) AS highest
+          FROM products p
+          LEFT JOIN stock_shards s ON s.product_id = p.id
+         GROUP BY p.id
+        HAVING COUNT(s.shard_no) NOT BETWEEN ${MIN_SHARDS} AND ${MAX_SHARDS} OR MAX(s.shard_no) <> COUNT(s.shard_no) - 1
+         ORDER BY p.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => ({
+        invariant: 'shard_count',
+        subject: `product ${r.id}`,
+        expected: `${MIN_SHARDS}–${MAX_SHARDS} shards numbered 0…n−1`,
+        actual: n(r.shards) === 0 ? 'no shards' : `${n(r.shards)} shard(s), highest number ${n(r.highest)}`,
       }));
     },
   },
@@ -348,14 +373,17 @@ export interface PromiseQueryable {
   query(sql: string, values: unknown[]): Promise<[unknown, unknown]>;
 }
 
-const STOCK_AND_LEDGER = `SELECT p.id, MAX(p.stock) AS stock, COALESCE(SUM(m.delta), 0) AS ledger
+const STOCK_AND_LEDGER = `SELECT p.id,
+       (SELECT COALESCE(SUM(s.stock), 0) FROM stock_shards s WHERE s.product_id = p.id) AS stock,
+       COALESCE(SUM(m.delta), 0) AS ledger
   FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
  WHERE p.id IN (?) GROUP BY p.id`;
 
 /**
- * The stock of each given product and the sum of its ledger movements, which must be equal (the
- * `stock_equals_ledger` invariant, for a few products): what tests and the benchmark's audit compare
- * after a step. Through Kysely, or a mysql2 connection (inside the caller's snapshot transaction).
+ * The stock (Σ of its shards) of each given product and the sum of its ledger movements, which
+ * must be equal (the `stock_equals_ledger` invariant, for a few products): what tests and the
+ * benchmark's audit compare after a step. Through Kysely, or a mysql2 connection (inside the
+ * caller's snapshot transaction).
  */
 export async function stockAndLedger(
   db: Kysely<DB> | PromiseQueryable,

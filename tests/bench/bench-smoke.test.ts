@@ -63,6 +63,7 @@ describe('bench harness', () => {
         },
         { concurrency: 4, durationMs: 1_000, warmupMs: 100 },
       );
+      expect(result.errors).toEqual({});
       expect(result.failed).toBe(0);
       expect(result.ok).toBeGreaterThan(0);
       const audit = await tracker.audit(c);
@@ -83,7 +84,7 @@ describe('bench harness', () => {
     const tracker = new StockTracker([p.firstId]);
     await tracker.snapshot(c);
     // The bug of the service this replaces: read, decide in JavaScript, write the value back.
-    const [rows] = await c.query('SELECT stock FROM products WHERE id = ?', [p.firstId]);
+    const [rows] = await c.query('SELECT stock FROM stock_shards WHERE product_id = ? AND shard_no = 0', [p.firstId]);
     const stale = Number((rows as Array<{ stock: number }>)[0]?.stock);
     for (let k = 0; k < 2; k++) {
       const orderId = newOrderId();
@@ -96,7 +97,7 @@ describe('bench harness', () => {
         'INSERT INTO order_lines (order_id, product_id, line_no, name, quantity, unit_price_cents, line_total_cents) VALUES (?, ?, 1, ?, 1, 100, 100)',
         [orderId, p.firstId, 'x'],
       );
-      await c.query('UPDATE products SET stock = ? WHERE id = ?', [stale - 1, p.firstId]);
+      await c.query('UPDATE stock_shards SET stock = ? WHERE product_id = ? AND shard_no = 0', [stale - 1, p.firstId]);
       tracker.add([{ productId: p.firstId, quantity: 1 }]);
     }
     const audit = await tracker.audit(c);
@@ -143,8 +144,9 @@ describe('bench harness', () => {
         'insert orders',
         'insert order_lines',
         'insert stock_movements',
-        'select products for update',
-        'update products',
+        'select products for share',
+        'select stock_shards for update',
+        'update stock_shards',
         'commit',
       ]);
       expect(lockRoundTrips(lockLast)).toBe(3);

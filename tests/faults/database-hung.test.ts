@@ -45,7 +45,7 @@ describe.skipIf(skipWithoutServerBinary('database that stops answering'))('datab
   }, 120_000);
 
   it('answers 503 database_unavailable within the statement and connect deadlines instead of hanging, and serves again once it answers', async () => {
-    const product = await makeProduct({ stock: 5 });
+    const product = await makeProduct({ stock: 5, stockShards: 4 });
     const get = () =>
       invoke(getProduct, {
         path: `/products/${product.id}`,

@@ -16,8 +16,10 @@ import { ledgerSum, makeProduct, stockOf } from '../support/factories';
  * killed, and only then is the lock released.
  *
  *  - at the ledger insert: key placeholder, order and lines inserted, no product locked yet;
- *  - at the FOR UPDATE (the products are locked last): key, order, lines, ledger movements and the
- *    stored response all written, not committed.
+ *  - at the FOR UPDATE of its stock shard (locked last): key, order, lines, ledger movements and
+ *    the stored response all written, not committed.
+ *
+ * The product keeps its stock in 4 shard rows (docs/decisions/0012-stock-shards.md).
  *
  * Either way: nothing of the order survives, the client gets 503 database_unavailable, and the
  * next request in the same process (same pool) succeeds, even with the same Idempotency-Key.
@@ -81,10 +83,11 @@ const place = (productId: number, key: string): Promise<Reply<{ id?: string; cod
 describe('an order whose database connection is killed mid-transaction', () => {
   const cases = [
     {
-      when: 'while it waits for the product row lock (everything but the stock take written)',
-      // Holds the product's row lock, so the order's SELECT … FOR UPDATE waits.
-      hold: (productId: number) => locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]),
-      statement: '%FOR UPDATE%',
+      when: 'while it waits for the stock shard lock (everything but the stock take written)',
+      // Holds every shard of the product, so the order's SELECT … FOR UPDATE of its pick waits.
+      hold: (productId: number) =>
+        locker.query('SELECT shard_no FROM stock_shards WHERE product_id = ? FOR UPDATE', [productId]),
+      statement: '%stock_shards%FOR UPDATE%',
     },
     {
       when: 'after inserting the order and its lines, at its ledger insert',
@@ -97,7 +100,7 @@ describe('an order whose database connection is killed mid-transaction', () => {
 
   for (const c of cases) {
     it(`${c.when}: writes nothing, answers 503 database_unavailable, and the next request succeeds`, async () => {
-      const product = await makeProduct({ stock: 10 });
+      const product = await makeProduct({ stock: 10, stockShards: 4 });
       const key = `kill-${randomUUID()}`;
       await db().selectFrom('products').select('id').limit(1).execute(); // warm pool, as in a used Lambda
 

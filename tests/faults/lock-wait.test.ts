@@ -97,7 +97,7 @@ describe('a product row locked past the lock-wait limit', () => {
   });
 
   it('makes a cancel answer 503 busy too, restoring nothing, and succeed once the lock is gone', async () => {
-    const product = await makeProduct({ stock: 10 });
+    const product = await makeProduct({ stock: 10, stockShards: 4 });
     const placed = await invoke(createOrder, {
       method: 'POST',
       path: '/orders',
@@ -115,7 +115,8 @@ describe('a product row locked past the lock-wait limit', () => {
       });
 
     await locker.beginTransaction();
-    await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [product.id]);
+    // A cancel locks only the stock shard it gives the units back to (shard 0).
+    await locker.query('SELECT shard_no FROM stock_shards WHERE product_id = ? FOR UPDATE', [product.id]);
     let res: Awaited<ReturnType<typeof cancel>>;
     try {
       res = (await withLogs(cancel)).result;

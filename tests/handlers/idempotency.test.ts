@@ -6,7 +6,7 @@ import { handler as purgeKeys } from '../../functions/orders/purge-idempotency-k
 import { resetConfigForTests } from '../../lib/config';
 import { closeDb, db } from '../../lib/db/client';
 import { invoke } from '../../scripts/lib/lambda';
-import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
+import { ledgerSum, makeProduct, setShardStock, stockOf, tableCounts } from '../support/factories';
 
 // A short lock wait keeps the "still in flight" case quick; the pool serves a few parallel requests.
 const savedEnv = { lock: process.env.DB_LOCK_WAIT_TIMEOUT_S, pool: process.env.DB_POOL_SIZE };
@@ -101,7 +101,7 @@ describe('Idempotency-Key on POST /orders', () => {
     expect(failed.status).toBe(409);
     expect(await tableCounts()).toEqual(before);
     expect(await ordersWithKey(key)).toEqual([]);
-    await db().updateTable('products').set({ stock: 5 }).where('id', '=', p.id).execute();
+    await setShardStock(p.id, 0, 5);
     await db()
       .insertInto('stock_movements')
       .values({ product_id: p.id, delta: 4, reason: 'adjusted', order_id: null, created_at: new Date() })

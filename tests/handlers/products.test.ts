@@ -258,6 +258,7 @@ describe('GET /products/{id}', () => {
       description: '',
       price: 19.99,
       stock: 4,
+      stock_shards: 1,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     });

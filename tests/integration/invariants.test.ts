@@ -37,10 +37,11 @@ async function seedConsistentShop(
   for (const [i, stock] of [10, 5, 0].entries()) {
     const res = await db
       .insertInto('products')
-      .values({ name: `P${i}`, description: '', price_cents: 250 * (i + 1), stock, created_at: at, updated_at: at })
+      .values({ name: `P${i}`, description: '', price_cents: 250 * (i + 1), created_at: at, updated_at: at })
       .executeTakeFirstOrThrow();
     const id = Number(res.insertId);
     products.push(id);
+    await db.insertInto('stock_shards').values({ product_id: id, shard_no: 0, stock }).execute();
     if (stock > 0)
       await db
         .insertInto('stock_movements')
@@ -101,8 +102,8 @@ async function seedConsistentShop(
     [p1, 5, 500],
   ]);
   await db
-    .updateTable('products')
-    .set({ stock: sql`CASE id WHEN ${p0} THEN 8 WHEN ${p1} THEN 5 ELSE 0 END` })
+    .updateTable('stock_shards')
+    .set({ stock: sql`CASE product_id WHEN ${p0} THEN 8 WHEN ${p1} THEN 5 ELSE 0 END` })
     .execute();
   await db
     .insertInto('idempotency_keys')
@@ -163,10 +164,10 @@ describe('checkInvariants', () => {
       invariant: 'stock_equals_ledger',
       subject: (s) => `product ${s.products[1]}`,
       corrupt: async (db, s) => {
-        await db.updateTable('products').set({ stock: 7 }).where('id', '=', s.products[1]!).execute();
+        await db.updateTable('stock_shards').set({ stock: 7 }).where('product_id', '=', s.products[1]!).execute();
       },
       expected: /^stock 5 \(ledger: created 5, adjusted 0, ordered -5, cancelled 5\)$/,
-      actual: /^stock 7$/,
+      actual: /^stock 7 \(Σ shards\)$/,
     },
     {
       name: 'a movement for a product that does not exist',
@@ -197,13 +198,32 @@ describe('checkInvariants', () => {
     {
       name: 'a negative stock (once the schema lost its UNSIGNED and CHECK)',
       invariant: 'negative_stock',
-      subject: (s) => `product ${s.products[2]}`,
+      subject: (s) => `product ${s.products[2]} shard 0`,
       corrupt: async (db, s) => {
-        await sql`ALTER TABLE products DROP CONSTRAINT chk_products_stock`.execute(db);
-        await sql`ALTER TABLE products MODIFY stock INT NOT NULL`.execute(db);
-        await db.updateTable('products').set({ stock: -2 }).where('id', '=', s.products[2]!).execute();
+        await sql`ALTER TABLE stock_shards DROP CONSTRAINT chk_stock_shards_stock`.execute(db);
+        await sql`ALTER TABLE stock_shards MODIFY stock INT NOT NULL`.execute(db);
+        await db.updateTable('stock_shards').set({ stock: -2 }).where('product_id', '=', s.products[2]!).execute();
       },
       actual: /^stock -2$/,
+    },
+    {
+      name: 'a product without shards',
+      invariant: 'shard_count',
+      subject: (s) => `product ${s.products[2]}`,
+      corrupt: async (db, s) => {
+        await db.deleteFrom('stock_shards').where('product_id', '=', s.products[2]!).execute();
+      },
+      expected: /^1–64 shards numbered 0…n−1$/,
+      actual: /^no shards$/,
+    },
+    {
+      name: 'shards numbered with a gap (no shard 0)',
+      invariant: 'shard_count',
+      subject: (s) => `product ${s.products[2]}`,
+      corrupt: async (db, s) => {
+        await db.updateTable('stock_shards').set({ shard_no: 5 }).where('product_id', '=', s.products[2]!).execute();
+      },
+      actual: /^1 shard\(s\), highest number 5$/,
     },
     {
       name: 'a line total that is not quantity × unit price',
@@ -262,7 +282,7 @@ describe('checkInvariants', () => {
             created_at: new Date(),
           })
           .execute();
-        await db.updateTable('products').set({ stock: 10 }).where('id', '=', s.products[1]!).execute();
+        await db.updateTable('stock_shards').set({ stock: 10 }).where('product_id', '=', s.products[1]!).execute();
       },
       expected: /ordered -5, cancelled 5/,
       actual: /ordered -5, cancelled 10/,
@@ -340,7 +360,7 @@ describe('checkInvariants', () => {
   it('npm run check-invariants exits 1 naming each violation with expected and actual values', async () => {
     const { url, db } = await freshDatabase();
     const shop = await seedConsistentShop(db);
-    await db.updateTable('products').set({ stock: 7 }).where('id', '=', shop.products[1]!).execute();
+    await db.updateTable('stock_shards').set({ stock: 7 }).where('product_id', '=', shop.products[1]!).execute();
     await db.updateTable('orders').set({ total_cents: 1 }).where('id', '=', shop.cancelled).execute();
     const res = runScript(url);
     expect(res.status).toBe(1);

@@ -266,12 +266,12 @@ describe('orders under real concurrency', () => {
               name: `P${i}`,
               description: '',
               price_cents: 100,
-              stock: 10,
               archived_at: null,
               created_at: now,
               updated_at: now,
             })
             .execute();
+          await trx.insertInto('stock_shards').values({ product_id: i, shard_no: 0, stock: 10 }).execute();
         }
         await recordMovements(
           trx,
@@ -291,7 +291,11 @@ describe('orders under real concurrency', () => {
         ],
       });
       expect(placed.replayed).toBe(false);
-      const stock = await tiny.selectFrom('products').select(['id', 'stock']).orderBy('id').execute();
+      const stock = await tiny
+        .selectFrom('stock_shards')
+        .select(['product_id', 'stock'])
+        .orderBy('product_id')
+        .execute();
       expect(stock.map((r) => r.stock)).toEqual([10, 9, 8, 10, 9, 9]);
     } finally {
       await holder.rollback().catch(() => undefined);

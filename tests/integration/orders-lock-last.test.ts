@@ -67,7 +67,7 @@ function underLock(statements: readonly string[], lockedBy: string): string[] {
 
 const lines = (...ls: Array<[number, number]>) => ls.map(([product_id, quantity]) => ({ product_id, quantity }));
 
-describe('round trips while the product lock is held (counted from the commands mysql2 sends)', () => {
+describe('round trips while the stock lock is held (counted from the commands mysql2 sends)', () => {
   it('an order: 3 (SELECT … FOR UPDATE, the stock UPDATE, COMMIT); everything else runs before the lock', async () => {
     const a = await makeProduct({ stock: 10 });
     const b = await makeProduct({ stock: 10 });
@@ -81,13 +81,16 @@ describe('round trips while the product lock is held (counted from the commands 
       'insert orders',
       'insert order_lines',
       'insert stock_movements',
-      'select products for update',
-      'update products',
+      'select products for share',
+      'select stock_shards for update',
+      'update stock_shards',
       'commit',
     ]);
-    expect(underLock(trx ?? [], 'select products for update')).toEqual([
-      'select products for update',
-      'update products',
+    // The products rows are only share-locked (orders do not wait for each other there); the
+    // rows orders compete for are the shards.
+    expect(underLock(trx ?? [], 'select stock_shards for update')).toEqual([
+      'select stock_shards for update',
+      'update stock_shards',
       'commit',
     ]);
   });
@@ -108,12 +111,13 @@ describe('round trips while the product lock is held (counted from the commands 
       'insert order_lines',
       'insert stock_movements',
       'update idempotency_keys',
-      'select products for update',
-      'update products',
+      'select products for share',
+      'select stock_shards for update',
+      'update stock_shards',
       'commit',
     ]);
     for (const trx of [keyed, hundred]) {
-      expect(underLock(trx ?? [], 'select products for update')).toHaveLength(3);
+      expect(underLock(trx ?? [], 'select stock_shards for update')).toHaveLength(3);
     }
   });
 
@@ -131,10 +135,10 @@ describe('round trips while the product lock is held (counted from the commands 
       'select order_lines',
       'insert stock_movements',
       'update orders',
-      'update products',
+      'update stock_shards',
       'commit',
     ]);
-    expect(underLock(trx ?? [], 'update products')).toEqual(['update products', 'commit']);
+    expect(underLock(trx ?? [], 'update stock_shards')).toEqual(['update stock_shards', 'commit']);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([10, 10]);
   });
 });
@@ -180,22 +184,47 @@ async function raceWithChange<T>(
   }
 }
 
-/** Polls until the connection that sent the products FOR UPDATE waits for a lock; its rows written then. */
+/** Rows the INSERT/UPDATE/DELETE statements of `thread` wrote, up to (not including) the first locking read. */
+function rowsWrittenBefore(sent: readonly SentCommand[], thread: number): number {
+  let rows = 0;
+  for (const c of sent) {
+    if (c.threadId !== thread || c.command !== 'Query') continue;
+    const kind = statementKind(c.sql);
+    if (kind.endsWith('for share') || kind.endsWith('for update')) break;
+    if (kind.startsWith('insert')) rows += (c.sql ?? '').split(/\)\s*,\s*\(/).length;
+    else if (kind.startsWith('update') || kind.startsWith('delete')) rows += 1;
+  }
+  return rows;
+}
+
+/**
+ * Polls until the order's connection (the one that read the products) waits for a lock, and
+ * returns the rows it had written by then (counted from the statements it sent before its first
+ * locking read: mysql2 sends a connection's next statement only once the previous one answered).
+ * Waiting means INNODB_TRX says LOCK WAIT, or the locking statement has been running for 2 s
+ * (MariaDB's INNODB_TRX may keep saying RUNNING, e.g. while the optimizer reads one primary-key
+ * row as a constant, "Statistics").
+ */
 async function waitUntilWaitingForLock(observer: Connection, sent: readonly SentCommand[]): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const locking = sent.find((c) => statementKind(c.sql) === 'select products for update');
+    const locking = sent.find((c) => statementKind(c.sql) === 'select products');
     if (locking?.threadId != null) {
       const [rows] = await observer.query<RowDataPacket[]>(
-        'SELECT trx_state, trx_rows_modified FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?',
+        `SELECT t.trx_state, p.INFO, p.TIME
+           FROM information_schema.INNODB_TRX t
+           LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+          WHERE t.trx_mysql_thread_id = ?`,
         [locking.threadId],
       );
       const trx = rows[0];
-      if (trx?.trx_state === 'LOCK WAIT') return Number(trx.trx_rows_modified);
+      const inLockingRead = /(FOR UPDATE|LOCK IN SHARE MODE)\s*$/i.test(String(trx?.INFO ?? ''));
+      if (inLockingRead && (trx?.trx_state === 'LOCK WAIT' || Number(trx?.TIME) >= 2))
+        return rowsWrittenBefore(sent, locking.threadId);
     }
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error('the order never waited for the product lock');
+  throw new Error('the order never waited for the lock');
 }
 
 const ordered = <T>(race: Race<T>): T => {
@@ -271,7 +300,7 @@ describe('a product changed between the unlocked read and the lock (a real race,
         await h.query('UPDATE products SET archived_at = NOW(3) WHERE id = ?', [a.id]);
         await h.query("UPDATE counters SET value = value - 1 WHERE name = 'live_products'");
         // b also runs short meanwhile: unknown products are still reported first.
-        await h.query('UPDATE products SET stock = 0 WHERE id = ?', [b.id]);
+        await h.query('UPDATE stock_shards SET stock = 0 WHERE product_id = ?', [b.id]);
         await h.query(
           "INSERT INTO stock_movements (product_id, delta, reason, created_at) VALUES (?, -1, 'adjusted', NOW(3))",
           [b.id],
@@ -300,7 +329,7 @@ describe('a product changed between the unlocked read and the lock (a real race,
           [a.id, 1],
           [c.id, 2],
         ] as const) {
-          await h.query('UPDATE products SET stock = ? WHERE id = ?', [left, id]);
+          await h.query('UPDATE stock_shards SET stock = ? WHERE product_id = ?', [left, id]);
           await h.query(
             "INSERT INTO stock_movements (product_id, delta, reason, created_at) VALUES (?, ?, 'adjusted', NOW(3))",
             [id, left - 10],

@@ -10,7 +10,8 @@ import type { DB } from '../../lib/db/types';
 import { BusyError, InsufficientStockError, UnknownProductError } from '../../lib/errors';
 import { purgeExpiredKeys } from '../../lib/orders/idempotency';
 import { cancelOrder, getOrder, listOrders, placeOrder } from '../../lib/orders/service';
-import { archiveProduct } from '../../lib/products/service';
+import { productVersion } from '../../lib/products/present';
+import { archiveProduct, getProduct } from '../../lib/products/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
 
 // A 1 s lock wait keeps the lock-timeout cases short; a few connections for the two-session races.
@@ -112,12 +113,17 @@ describe('placeOrder', () => {
     expect(await getOrder(db(), id)).toEqual(placed.order);
   });
 
-  it('bumps updated_at of every product it takes stock from (stock is part of the product and its ETag)', async () => {
-    const p = await makeProduct({ stock: 5 });
-    await new Promise((r) => setTimeout(r, 5));
+  it('writes nothing to the products row (no row every order of a product updates); the version still moves with stock', async () => {
+    const p = await makeProduct({ stock: 5, stockShards: 2 });
+    const before = await getProduct(db(), p.id);
+    const row = () => db().selectFrom('products').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+    const rowBefore = await row();
     await placeOrder(db(), { products: [{ product_id: p.id, quantity: 1 }] });
-    const row = await db().selectFrom('products').select('updated_at').where('id', '=', p.id).executeTakeFirstOrThrow();
-    expect(row.updated_at.getTime()).toBeGreaterThan(p.updated_at.getTime());
+    expect(await row()).toEqual(rowBefore);
+    const after = await getProduct(db(), p.id);
+    expect(after.stock).toBe(4);
+    expect(after.updated_at).toBe(before.updated_at);
+    expect(productVersion(after)).not.toBe(productVersion(before));
   });
 
   it('places a 100-line order in a handful of statements, not one per line', async () => {
@@ -125,9 +131,9 @@ describe('placeOrder', () => {
     const lines = products.map((p, i) => ({ product_id: p.id, quantity: (i % 5) + 1 }));
     const plain = counted();
     await placeOrder(plain.database, { products: lines });
-    // SELECT products (no lock), INSERT order, INSERT lines, INSERT movements,
-    // SELECT … FOR UPDATE, UPDATE … CASE.
-    expect(plain.statements()).toBe(6);
+    // SELECT products and shards (no lock), INSERT order, INSERT lines, INSERT movements,
+    // SELECT products LOCK IN SHARE MODE, SELECT shards FOR UPDATE, UPDATE … CASE.
+    expect(plain.statements()).toBe(7);
     const withKey = counted();
     const products2 = await Promise.all(Array.from({ length: 100 }, () => makeProduct({ stock: 5 })));
     await placeOrder(withKey.database, {
@@ -135,7 +141,7 @@ describe('placeOrder', () => {
       idempotencyKey: randomUUID(),
     });
     // + SELECT key (outside), INSERT key placeholder, UPDATE key with the response.
-    expect(withKey.statements()).toBe(9);
+    expect(withKey.statements()).toBe(10);
     for (const [i, p] of products.entries()) expect(await stockOf(p.id)).toBe(5 - ((i % 5) + 1));
   });
 
@@ -188,7 +194,9 @@ describe('placeOrder', () => {
 
   it('the database itself refuses a decrement below zero (defence in depth)', async () => {
     const p = await makeProduct({ stock: 2 });
-    await expect(sql`UPDATE products SET stock = stock - 3 WHERE id = ${p.id}`.execute(db())).rejects.toThrow();
+    await expect(
+      sql`UPDATE stock_shards SET stock = stock - 3 WHERE product_id = ${p.id} AND shard_no = 0`.execute(db()),
+    ).rejects.toThrow();
     expect(await stockOf(p.id)).toBe(2);
   });
 });
@@ -263,7 +271,6 @@ describe('withTransaction', () => {
             name,
             description: '',
             price_cents: 1,
-            stock: 1,
             archived_at: null,
             created_at: new Date(),
             updated_at: new Date(),
@@ -320,7 +327,7 @@ describe('withTransaction', () => {
         db(),
         async (trx) => {
           attempts += 1;
-          await trx.updateTable('products').set({ stock: 0 }).where('id', '=', p.id).execute();
+          await trx.updateTable('products').set({ description: 'changed' }).where('id', '=', p.id).execute();
         },
         { maxRetries: 2 },
       ).catch((e: unknown) => e);
@@ -348,7 +355,6 @@ describe('withTransaction', () => {
             name,
             description: '',
             price_cents: 1,
-            stock: 1,
             archived_at: null,
             created_at: now,
             updated_at: now,
@@ -389,7 +395,6 @@ describe('a request budget that runs out in the middle of a transaction', () => 
               name,
               description: '',
               price_cents: 1,
-              stock: 1,
               archived_at: null,
               created_at: now,
               updated_at: now,

@@ -7,7 +7,7 @@ import { AppError } from '../../lib/errors';
 import { decodeCursor, encodeCursor, idCursor } from '../../lib/products/cursor';
 import { productVersion } from '../../lib/products/present';
 import { archiveProduct, createProduct, getProduct, listProducts, updateProduct } from '../../lib/products/service';
-import { ledgerSum, liveCounter, makeProduct, stockOf, tableCounts, uniqueName } from '../support/factories';
+import { ledgerSum, liveCounter, makeProduct, shardsOf, stockOf, tableCounts, uniqueName } from '../support/factories';
 
 let wide: Kysely<DB>;
 
@@ -45,6 +45,7 @@ const snapshot = async (productId?: number) => ({
   counts: await tableCounts(),
   counter: await liveCounter(),
   row: productId === undefined ? undefined : await rowOf(productId),
+  shards: productId === undefined ? undefined : await shardsOf(productId),
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
@@ -62,7 +63,7 @@ describe('createProduct', () => {
     const before = { counter: await liveCounter(), t: Date.now() };
     const name = uniqueName('Mug');
     const p = await createProduct(db(), { name, description: 'Big', price: 19.99, stock: 7 });
-    expect(p).toMatchObject({ name, description: 'Big', price: 19.99, stock: 7 });
+    expect(p).toMatchObject({ name, description: 'Big', price: 19.99, stock: 7, stock_shards: 1 });
     expect(Number.isInteger(p.id) && p.id > 0).toBe(true);
     expect(p.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(p.updated_at).toBe(p.created_at);
@@ -70,7 +71,8 @@ describe('createProduct', () => {
     expect(Date.parse(p.created_at)).toBeLessThanOrEqual(Date.now());
 
     const row = await rowOf(p.id);
-    expect(row).toMatchObject({ price_cents: 1999, stock: 7, archived_at: null, live_name: name });
+    expect(row).toMatchObject({ price_cents: 1999, archived_at: null, live_name: name });
+    expect(await shardsOf(p.id)).toEqual([7]);
     expect(await movementsOf(p.id)).toEqual([{ delta: 7, reason: 'created', order_id: null }]);
     expect(await liveCounter()).toBe(before.counter + 1);
     // What create returns is exactly what a later read returns (same ETag for If-Match).
@@ -153,6 +155,7 @@ describe('getProduct', () => {
       description: row.description,
       price: 19.99,
       stock: 3,
+      stock_shards: 1,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),
     });

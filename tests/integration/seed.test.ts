@@ -41,7 +41,8 @@ const seeded = () =>
   db()
     .selectFrom('products as p')
     .leftJoin('stock_movements as m', 'm.product_id', 'p.id')
-    .select(['p.id', 'p.name', 'p.stock', 'p.price_cents', 'm.delta', 'm.reason'])
+    .leftJoin('stock_shards as s', 's.product_id', 'p.id')
+    .select(['p.id', 'p.name', 's.shard_no', 's.stock', 'p.price_cents', 'm.delta', 'm.reason'])
     .where('p.name', 'like', '#%')
     .orderBy('p.id')
     .execute();
@@ -58,6 +59,7 @@ describe('npm run seed', () => {
     expect(added).toHaveLength(7);
     for (const p of added) {
       expect(p.reason).toBe('created');
+      expect(p.shard_no, 'one shard, number 0').toBe(0);
       expect(p.delta).toBe(p.stock);
       expect(p.stock).toBeGreaterThan(0);
       expect(p.price_cents).toBeGreaterThan(0);

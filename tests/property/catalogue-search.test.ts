@@ -85,6 +85,7 @@ const nameOf = (words: string[]) => `${words.join(' ')} #${++serial}`;
 async function emptyCatalogue(): Promise<void> {
   await sql`DELETE FROM product_search_terms`.execute(db());
   await sql`DELETE FROM stock_movements`.execute(db());
+  await sql`DELETE FROM stock_shards`.execute(db());
   await sql`DELETE FROM products`.execute(db());
   await sql`UPDATE counters SET value = 0 WHERE name = 'live_products'`.execute(db());
 }

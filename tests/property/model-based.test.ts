@@ -14,7 +14,9 @@ import { stockAndLedger } from '../../scripts/lib/invariants';
  * Model-based: random sequences of create product / set stock / archive / order / cancel /
  * Idempotency-Key replay (same body, and another body) run against the real handlers and against
  * a few lines of in-memory model. After every step both agree on the status code, and on every
- * product's stock, which must also equal its ledger sum. fast-check shrinks a failing sequence to
+ * product's stock, which must also equal its ledger sum. Products are created with 1–8 stock
+ * shards and re-sharded at random: the model keeps one total per product, the database splits it
+ * however it likes (Σ of its shards is what is compared). fast-check shrinks a failing sequence to
  * a minimal one.
  */
 
@@ -75,6 +77,7 @@ class CreateProduct implements fc.AsyncCommand<Model, Real> {
     readonly slot: number,
     readonly priceCents: number,
     readonly stock: number,
+    readonly shards: number,
   ) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
@@ -84,17 +87,22 @@ class CreateProduct implements fc.AsyncCommand<Model, Real> {
       method: 'POST',
       path: '/products',
       admin: true,
-      json: { name, price: this.priceCents / 100, stock: this.stock },
+      json: { name, price: this.priceCents / 100, stock: this.stock, stock_shards: this.shards },
     });
     expect(res.status === 409 ? res.body.code : res.status).toBe(taken ? 'product_name_taken' : 201);
     if (!taken) {
-      expect(res.body).toMatchObject({ name, price: this.priceCents / 100, stock: this.stock });
+      expect(res.body).toMatchObject({
+        name,
+        price: this.priceCents / 100,
+        stock: this.stock,
+        stock_shards: this.shards,
+      });
       m.products.push({ name, priceCents: this.priceCents, stock: this.stock, archived: false });
       r.productIds.push(res.body.id);
     }
     await expectSameStock(m, r);
   }
-  toString = () => `create(slot ${this.slot}, ${this.priceCents}c, stock ${this.stock})`;
+  toString = () => `create(slot ${this.slot}, ${this.priceCents}c, stock ${this.stock} in ${this.shards})`;
 }
 
 class SetStock implements fc.AsyncCommand<Model, Real> {
@@ -120,6 +128,32 @@ class SetStock implements fc.AsyncCommand<Model, Real> {
     await expectSameStock(m, r);
   }
   toString = () => `setStock(#${this.pick}, ${this.stock})`;
+}
+
+/** Changes a product's shard count: nothing a client sees changes but stock_shards. */
+class Reshard implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly pick: number,
+    readonly shards: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.products.length > 0;
+  async run(m: Model, r: Real): Promise<void> {
+    const i = this.pick % m.products.length;
+    const p = m.products[i]!;
+    const id = r.productIds[i]!;
+    const res = await send(updateProduct, {
+      method: 'PATCH',
+      path: `/products/${id}`,
+      route: '/products/{id}',
+      pathParameters: { id: String(id) },
+      admin: true,
+      json: { stock_shards: this.shards },
+    });
+    expect(res.status).toBe(p.archived ? 404 : 200);
+    if (!p.archived) expect(res.body).toMatchObject({ stock: p.stock, stock_shards: this.shards });
+    await expectSameStock(m, r);
+  }
+  toString = () => `reshard(#${this.pick}, ${this.shards})`;
 }
 
 class Archive implements fc.AsyncCommand<Model, Real> {
@@ -233,9 +267,15 @@ class Replay implements fc.AsyncCommand<Model, Real> {
 
 const commands = [
   fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 0, max: 12 }))
-    .map(([slot, price, stock]) => new CreateProduct(slot, price, stock)),
+    .tuple(
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 1, max: 5_000 }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.integer({ min: 1, max: 8 }),
+    )
+    .map(([slot, price, stock, shards]) => new CreateProduct(slot, price, stock, shards)),
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 12 })).map(([pick, stock]) => new SetStock(pick, stock)),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 64 })).map(([pick, shards]) => new Reshard(pick, shards)),
   fc.nat().map((pick) => new Archive(pick)),
   fc
     .tuple(

@@ -17,16 +17,26 @@ const problems = (schema: z.ZodType, value: unknown): string[] => {
 
 describe('create product body', () => {
   it('accepts a full product and keeps the values', () => {
-    expect(createProductBody.parse(valid)).toEqual(valid);
+    expect(createProductBody.parse(valid)).toEqual({ ...valid, stock_shards: 1 });
+    expect(createProductBody.parse({ ...valid, stock_shards: 64 })).toEqual({ ...valid, stock_shards: 64 });
   });
 
-  it('defaults description to an empty string', () => {
+  it('defaults description to an empty string and stock_shards to 1', () => {
     expect(createProductBody.parse({ name: 'Mug', price: 1, stock: 0 })).toEqual({
       name: 'Mug',
       description: '',
       price: 1,
       stock: 0,
+      stock_shards: 1,
     });
+  });
+
+  it('takes stock_shards as a whole number 1–64, on create and on update', () => {
+    for (const bad of [0, 65, 1.5, -1, '4', null]) {
+      expect(problems(createProductBody, { ...valid, stock_shards: bad })).toEqual(['stock_shards']);
+      expect(problems(updateProductBody, { stock_shards: bad })).toEqual(['stock_shards']);
+    }
+    expect(updateProductBody.parse({ stock_shards: 16 })).toEqual({ stock_shards: 16 });
   });
 
   it('trims the name and then requires 1–255 characters', () => {
@@ -162,6 +172,7 @@ describe('product response schema', () => {
       description: '',
       price: 19.99,
       stock: 0,
+      stock_shards: 1,
       created_at: '2026-11-24T10:00:00.000Z',
       updated_at: '2026-11-24T10:00:00.000Z',
     };

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './2026_11_25_0001_initial';
 import * as orderLinesWithoutProductFk from './2026_11_29_0001_order_lines_without_product_fk';
 import * as catalogueSearch from './2026_11_29_0002_catalogue_search';
+import * as stockShards from './2026_11_29_0003_stock_shards';
 
 /**
  * Every migration, by name (names sort in the order they apply). A static list rather than
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_25_0001_initial': initial,
   '2026_11_29_0001_order_lines_without_product_fk': orderLinesWithoutProductFk,
   '2026_11_29_0002_catalogue_search': catalogueSearch,
+  '2026_11_29_0003_stock_shards': stockShards,
 };
