@@ -18,7 +18,7 @@ const rawImports = {
   },
 };
 
-// Cold start (issue 10 §4): a function's init is mostly V8 compiling its bundle, so code no function
+// Cold start: a function's init is mostly V8 compiling its bundle, so code no function
 // runs is left out. Each replacement fails loudly if it is ever reached.
 const STUBS = {
   // mysql2 calls iconv-lite only for charsets Node's Buffer lacks. Every connection here is utf8mb4

@@ -94,7 +94,7 @@ export async function setupOrderProducts(ctx: BenchContext, spread = SPREAD_PROD
  * The lock-last transaction writes the order lines BEFORE it locks their products. With the
  * foreign key order_lines.product_id → products, each line INSERT takes a shared lock on its
  * product row, which the later FOR UPDATE must upgrade while every concurrent order holds the same
- * shared lock: hot orders deadlock (issue 10 measured 30 orders/s and thousands of retries). The
+ * shared lock: hot orders deadlock (measured: 30 orders/s and thousands of retries through a 1 ms proxy). The
  * migrations drop that key; on a schema from before them the benchmark drops it in its own run
  * database, so that `raw` (lock-last) measures the design and not the trap. Returns what it found.
  */

@@ -1,7 +1,7 @@
 /**
  * The references: an order's transaction as bare mysql2 statements (no Kysely, no middy, no zod),
  * for an order without an Idempotency-Key, in two statement orders: NAIVE (the product row and its
- * stock locked from the first statement to COMMIT, placeOrder before issue 10) and LOCK-LAST (the
+ * stock locked from the first statement to COMMIT, placeOrder before lock-last) and LOCK-LAST (the
  * order that placeOrder in lib/orders/service.ts follows: lock last, on stock shards). Their throughput is the floor the
  * database sets; the benchmark checks the handler's statements against them (lock-round-trips.ts).
  */
@@ -193,7 +193,7 @@ async function inTransaction<T>(raw: RawPool, fn: (conn: PoolConnection) => Prom
 }
 
 /**
- * NAIVE order (the statement order of placeOrder before issue 10): seven round trips, the product
+ * NAIVE order (the statement order of placeOrder before lock-last): seven round trips, the product
  * row locked for five of them. begin; one SELECT … FOR UPDATE of every product and its shard 0 in
  * ascending id order; one CASE UPDATE of those shards (both with FORCE INDEX (PRIMARY));
  * the order; its lines (one multi-row INSERT: the service splits it only past 14 KB of values,
