@@ -1,4 +1,4 @@
-// Regenerates what the docs derive from the code: openapi.json, the README's endpoint table and
+// Regenerates what the docs derive from the code: docs/openapi.json, the README's endpoint table and
 // the error table of docs/api.md.
 //   npm run docs               write them
 //   npm run docs -- --check    change nothing; exit 1 naming each file that is out of date

@@ -9,7 +9,7 @@ import { errorTableMarkdown } from '../../lib/openapi/error-table';
  * tests/unit/generated-docs.test.ts fails when a committed one differs from what the code generates.
  */
 export const ROOT = join(__dirname, '..', '..');
-export const OPENAPI_FILE = 'openapi.json';
+export const OPENAPI_FILE = 'docs/openapi.json';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'] as const;
 

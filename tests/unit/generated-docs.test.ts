@@ -6,7 +6,7 @@ import { errorTableMarkdown } from '../../lib/openapi/error-table';
 import { BLOCKS, blockIn, OPENAPI_FILE, openApiText, operationsOf, ROOT } from '../../scripts/lib/generated-docs';
 
 /**
- * openapi.json and the generated tables of the docs are what `npm run docs` writes from the code:
+ * docs/openapi.json and the generated tables of the docs are what `npm run docs` writes from the code:
  * a change to a route, a schema or an error code that is committed without them fails here.
  */
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
