@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { repeated, runSql, valueRows } from '../db/compiled';
 import { chunkRows } from '../db/statement-size';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import type { Shard, ShardPick, ShardTake } from '../stock/shards';
@@ -29,11 +30,8 @@ export type LockedProduct = Omit<ProductState, 'stock' | 'shards'>;
  * (`FORCE INDEX` in SELECT and single-table UPDATE works on MySQL 8 and MariaDB.)
  */
 
-const idList = (ids: readonly number[]) =>
-  sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  );
+/** `?, ?, …` for an `IN (…)` of `n` values. */
+const inList = (n: number) => repeated(n, '?');
 
 /**
  * Reads the given products and all their shards WITHOUT a lock, in one statement: a consistent
@@ -43,12 +41,15 @@ const idList = (ids: readonly number[]) =>
  */
 export async function readProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<
+  const { rows } = await runSql<
     Omit<ProductState, 'stock' | 'shards'> & { shard_no: number | null; shard_stock: number | null }
-  >`
-    SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock AS shard_stock
+  >(
+    trx,
+    `SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock AS shard_stock
       FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id
-     WHERE p.id IN (${idList(ids)})`.execute(trx);
+     WHERE p.id IN (${inList(ids.length)})`,
+    ids,
+  );
   const byId = new Map<number, ProductState>();
   for (const r of rows) {
     const id = Number(r.id);
@@ -76,20 +77,29 @@ export async function readProducts(trx: Transaction<DB>, ids: readonly number[])
  */
 export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<LockedProduct[]> {
   if (ids.length === 0) return [];
-  const { rows } = await sql<LockedProduct>`
-    SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)
-    WHERE id IN (${idList(ids)}) ORDER BY id LOCK IN SHARE MODE`.execute(trx);
+  const { rows } = await runSql<LockedProduct>(
+    trx,
+    `SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)
+    WHERE id IN (${inList(ids.length)}) ORDER BY id LOCK IN SHARE MODE`,
+    ids,
+  );
   return rows.map((r) => ({ ...r, id: Number(r.id), price_cents: Number(r.price_cents) }));
 }
 
 /** `(product_id = ? AND shard_no = ?)` for a pick of one shard, `product_id = ?` for all of them. */
-const shardSelection = (picks: readonly ShardPick[]) =>
-  sql.join(
-    picks.map((p) =>
-      'all' in p ? sql`product_id = ${p.productId}` : sql`(product_id = ${p.productId} AND shard_no = ${p.shardNo})`,
-    ),
-    sql` OR `,
-  );
+function shardSelection(picks: readonly ShardPick[], parameters: unknown[]): string {
+  const terms: string[] = [];
+  for (const p of picks) {
+    if ('all' in p) {
+      terms.push('product_id = ?');
+      parameters.push(p.productId);
+    } else {
+      terms.push('(product_id = ? AND shard_no = ?)');
+      parameters.push(p.productId, p.shardNo);
+    }
+  }
+  return terms.join(' OR ');
+}
 
 /**
  * Locks the picked shard rows with ONE `SELECT … FOR UPDATE`: the range reads of the PRIMARY key
@@ -98,10 +108,14 @@ const shardSelection = (picks: readonly ShardPick[]) =>
  */
 export async function lockShards(trx: Transaction<DB>, picks: readonly ShardPick[]): Promise<Shard[]> {
   if (picks.length === 0) return [];
-  const { rows } = await sql<Shard>`
-    SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)
-     WHERE ${shardSelection(picks)}
-     ORDER BY product_id, shard_no FOR UPDATE`.execute(trx);
+  const parameters: unknown[] = [];
+  const { rows } = await runSql<Shard>(
+    trx,
+    `SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)
+     WHERE ${shardSelection(picks, parameters)}
+     ORDER BY product_id, shard_no FOR UPDATE`,
+    parameters,
+  );
   return rows.map((r) => ({ product_id: Number(r.product_id), shard_no: Number(r.shard_no), stock: Number(r.stock) }));
 }
 
@@ -120,13 +134,19 @@ export async function takeFromShards(trx: Transaction<DB>, takes: readonly Shard
   let matched = 0;
   for (let from = 0; from < takes.length; from += TAKES_PER_STATEMENT) {
     const chunk = takes.slice(from, from + TAKES_PER_STATEMENT);
-    const cases = sql.join(
-      chunk.map((t) => sql`WHEN product_id = ${t.productId} AND shard_no = ${t.shardNo} THEN ${t.quantity}`),
-      sql` `,
+    const parameters: unknown[] = [];
+    for (const t of chunk) parameters.push(t.productId, t.shardNo, t.quantity);
+    const cases = repeated(chunk.length, 'WHEN product_id = ? AND shard_no = ? THEN ?', ' ');
+    const where = shardSelection(
+      chunk.map((t) => ({ productId: t.productId, shardNo: t.shardNo })),
+      parameters,
     );
-    const res = await sql`
-      UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END
-       WHERE ${shardSelection(chunk.map((t) => ({ productId: t.productId, shardNo: t.shardNo })))}`.execute(trx);
+    const res = await runSql(
+      trx,
+      `UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END
+       WHERE ${where}`,
+      parameters,
+    );
     matched += Number(res.numAffectedRows ?? 0);
   }
   return matched;
@@ -145,19 +165,28 @@ export interface StockChange {
  */
 export async function restoreToShards(trx: Transaction<DB>, changes: readonly StockChange[]): Promise<number> {
   if (changes.length === 0) return 0;
-  const cases = sql.join(
-    changes.map((c) => sql`WHEN ${c.productId} THEN ${c.quantity}`),
-    sql` `,
+  const parameters: unknown[] = [];
+  for (const c of changes) parameters.push(c.productId, c.quantity);
+  for (const c of changes) parameters.push(c.productId);
+  const res = await runSql(
+    trx,
+    `UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock + CASE product_id ${repeated(changes.length, 'WHEN ? THEN ?', ' ')} END
+     WHERE shard_no = 0 AND product_id IN (${inList(changes.length)})`,
+    parameters,
   );
-  const res = await sql`
-    UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock + CASE product_id ${cases} END
-     WHERE shard_no = 0 AND product_id IN (${idList(changes.map((c) => c.productId))})`.execute(trx);
   return Number(res.numAffectedRows ?? 0);
 }
 
 export async function insertOrder(trx: Transaction<DB>, order: Omit<OrderRow, 'seq'>): Promise<void> {
-  await trx.insertInto('orders').values(order).execute();
+  await runSql(
+    trx,
+    'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
+    [order.id, order.status, order.total_cents, order.created_at, order.cancelled_at],
+  );
 }
+
+const ORDER_LINE_COLUMNS =
+  '`order_id`, `product_id`, `line_no`, `name`, `quantity`, `unit_price_cents`, `line_total_cents`';
 
 /**
  * All lines of an order in multi-row INSERTs: one for a usual order, more only when long product
@@ -165,7 +194,15 @@ export async function insertOrder(trx: Transaction<DB>, order: Omit<OrderRow, 's
  */
 export async function insertOrderLines(trx: Transaction<DB>, lines: readonly OrderLineRow[]): Promise<void> {
   for (const chunk of chunkRows(lines)) {
-    await trx.insertInto('order_lines').values(chunk).execute();
+    const parameters: unknown[] = [];
+    for (const l of chunk) {
+      parameters.push(l.order_id, l.product_id, l.line_no, l.name, l.quantity, l.unit_price_cents, l.line_total_cents);
+    }
+    await runSql(
+      trx,
+      `insert into \`order_lines\` (${ORDER_LINE_COLUMNS}) values ${valueRows(chunk.length, 7)}`,
+      parameters,
+    );
   }
 }
 

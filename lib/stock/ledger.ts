@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { runSql, valueRows } from '../db/compiled';
 import type { DB, StockMovementReason } from '../db/types';
 
 export interface Movement {
@@ -18,15 +19,17 @@ export async function recordMovements(
   movements: Movement[],
   at: Date,
 ): Promise<void> {
-  const rows = movements
-    .filter((m) => m.delta !== 0)
-    .map((m) => ({
-      product_id: m.productId,
-      delta: m.delta,
-      reason: m.reason,
-      order_id: m.orderId ?? null,
-      created_at: at,
-    }));
-  if (rows.length === 0) return;
-  await trx.insertInto('stock_movements').values(rows).execute();
+  const parameters: unknown[] = [];
+  let rows = 0;
+  for (const m of movements) {
+    if (m.delta === 0) continue;
+    parameters.push(m.productId, m.delta, m.reason, m.orderId ?? null, at);
+    rows += 1;
+  }
+  if (rows === 0) return;
+  await runSql(
+    trx,
+    `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${valueRows(rows, 5)}`,
+    parameters,
+  );
 }
