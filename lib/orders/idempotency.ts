@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { runSql } from '../db/compiled';
 import { isDuplicateKey, isLockWaitTimeout } from '../db/errors';
 import { splitText } from '../db/statement-size';
 import type { DB, IdempotencyKeysTable } from '../db/types';
@@ -43,11 +44,12 @@ export const isExpired = (row: Pick<StoredResponse, 'expires_at'>, now: Date): b
 
 /** A plain (non-locking) read of the stored key, committed rows only. */
 export async function findKey(conn: Conn, key: string): Promise<StoredResponse | undefined> {
-  return conn
-    .selectFrom('idempotency_keys')
-    .select(['idem_key', 'request_hash', 'status_code', 'response_body', 'location', 'expires_at'])
-    .where('idem_key', '=', key)
-    .executeTakeFirst();
+  const { rows } = await runSql<StoredResponse>(
+    conn,
+    'select `idem_key`, `request_hash`, `status_code`, `response_body`, `location`, `expires_at` from `idempotency_keys` where `idem_key` = ?',
+    [key],
+  );
+  return rows[0];
 }
 
 /** Removes the key if (and only if) it has expired, so a fresh request can claim it. */
@@ -72,7 +74,20 @@ export async function claimKey(trx: Transaction<DB>, key: string, hash: string, 
     expires_at: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
   };
   try {
-    await trx.insertInto('idempotency_keys').values(row).execute();
+    await runSql(
+      trx,
+      'insert into `idempotency_keys` (`idem_key`, `request_hash`, `status_code`, `response_body`, `location`, `order_id`, `created_at`, `expires_at`) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        row.idem_key,
+        row.request_hash,
+        row.status_code,
+        row.response_body,
+        row.location,
+        row.order_id,
+        row.created_at,
+        row.expires_at,
+      ],
+    );
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;
@@ -92,16 +107,11 @@ export async function completeKey(
   response: { statusCode: number; body: string; location: string; orderId: string },
 ): Promise<void> {
   const [first = '', ...rest] = splitText(response.body);
-  await trx
-    .updateTable('idempotency_keys')
-    .set({
-      status_code: response.statusCode,
-      response_body: first,
-      location: response.location,
-      order_id: response.orderId,
-    })
-    .where('idem_key', '=', key)
-    .execute();
+  await runSql(
+    trx,
+    'update `idempotency_keys` set `status_code` = ?, `response_body` = ?, `location` = ?, `order_id` = ? where `idem_key` = ?',
+    [response.statusCode, first, response.location, response.orderId, key],
+  );
   for (const piece of rest) {
     await trx
       .updateTable('idempotency_keys')
