@@ -9,10 +9,14 @@ interface DriverError {
 const asDriverError = (err: unknown): DriverError | undefined =>
   typeof err === 'object' && err !== null ? (err as DriverError) : undefined;
 
-/** ER_LOCK_DEADLOCK (1213) and ER_LOCK_WAIT_TIMEOUT (1205): the whole transaction may be retried. */
+/**
+ * ER_LOCK_DEADLOCK (1213), ER_LOCK_WAIT_TIMEOUT (1205) and ER_CHECKREAD (1020): the whole
+ * transaction may be retried. 1020 is what MariaDB 11.6+ (innodb_snapshot_isolation=ON) answers
+ * when a row read without a lock changed before the lock-last order locked it.
+ */
 export function isRetryableLockError(err: unknown): boolean {
   const e = asDriverError(err);
-  return e?.errno === 1213 || e?.errno === 1205;
+  return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020;
 }
 
 export function isLockWaitTimeout(err: unknown): boolean {
