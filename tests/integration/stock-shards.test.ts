@@ -221,17 +221,21 @@ describe('migration 2026_11_29_0003_stock_shards on a live database', () => {
       );
       const migrating = migrator.migrateToLatest();
       // The copy must wait for that order's row lock (a copy from a snapshot would lose the 7).
-      const waiting = async (): Promise<boolean> => {
+      // Seen from PROCESSLIST: MariaDB's INNODB_TRX does not always show such a wait as LOCK WAIT.
+      // The copy (or, when the server takes it first, CREATE TABLE's metadata lock on products)
+      // is still running half a second after it was first seen: it waits for this transaction.
+      const blocked = async (): Promise<boolean> => {
         const [rows] = await legacy.query(
-          `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t
-             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-            WHERE t.trx_state = 'LOCK WAIT' AND p.DB = ?`,
+          `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+            WHERE DB = ? AND ID <> CONNECTION_ID()
+              AND (INFO LIKE 'INSERT INTO stock_shards%' OR STATE LIKE 'Waiting for table metadata lock%')`,
           [name],
         );
         return Number((rows as Array<{ n: unknown }>)[0]?.n) > 0;
       };
-      for (let i = 0; i < 600 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(await waiting(), 'the migration waits for the in-flight order').toBe(true);
+      for (let i = 0; i < 600 && !(await blocked()); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await blocked(), 'the migration waits for the in-flight order').toBe(true);
       await legacy.commit();
       const result = await migrating;
       expect(result.error).toBeUndefined();
