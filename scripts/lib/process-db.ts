@@ -11,7 +11,15 @@ export async function pointProcessAt(
   url: string,
   env: Record<string, string | undefined> = {},
 ): Promise<() => Promise<void>> {
-  const changes: Record<string, string | undefined> = { ...env, DATABASE_URL: url };
+  return overrideProcessEnv({ ...env, DATABASE_URL: url });
+}
+
+/**
+ * Sets (or, with undefined, removes) environment variables for this process, closing the pool and
+ * making lib/config.ts read them again; e.g. a test's own lock wait or pool size. Returns a function
+ * that closes the pool and puts the previous values back.
+ */
+export async function overrideProcessEnv(changes: Record<string, string | undefined>): Promise<() => Promise<void>> {
   const saved: Record<string, string | undefined> = {};
   for (const key of Object.keys(changes)) saved[key] = process.env[key];
   await apply(changes);

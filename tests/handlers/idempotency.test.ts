@@ -3,26 +3,17 @@ import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handler as createOrder } from '../../functions/orders/create-order';
 import { handler as purgeKeys } from '../../functions/orders/purge-idempotency-keys';
-import { resetConfigForTests } from '../../lib/config';
-import { closeDb, db } from '../../lib/db/client';
+import { db } from '../../lib/db/client';
+import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { invoke } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, setShardStock, stockOf, tableCounts } from '../support/factories';
 
 // A short lock wait keeps the "still in flight" case quick; the pool serves a few parallel requests.
-const savedEnv = { lock: process.env.DB_LOCK_WAIT_TIMEOUT_S, pool: process.env.DB_POOL_SIZE };
-beforeAll(() => {
-  process.env.DB_LOCK_WAIT_TIMEOUT_S = '1';
-  process.env.DB_POOL_SIZE = '8';
-  resetConfigForTests();
+let restoreEnv: () => Promise<void>;
+beforeAll(async () => {
+  restoreEnv = await overrideProcessEnv({ DB_LOCK_WAIT_TIMEOUT_S: '1', DB_POOL_SIZE: '8' });
 });
-afterAll(async () => {
-  await closeDb();
-  process.env.DB_LOCK_WAIT_TIMEOUT_S = savedEnv.lock;
-  process.env.DB_POOL_SIZE = savedEnv.pool;
-  if (savedEnv.lock === undefined) delete process.env.DB_LOCK_WAIT_TIMEOUT_S;
-  if (savedEnv.pool === undefined) delete process.env.DB_POOL_SIZE;
-  resetConfigForTests();
-});
+afterAll(() => restoreEnv());
 
 const post = (json: unknown, key?: string) =>
   invoke(createOrder, {

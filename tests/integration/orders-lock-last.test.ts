@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resetConfigForTests } from '../../lib/config';
-import { closeDb, db } from '../../lib/db/client';
+import { db } from '../../lib/db/client';
+import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { InsufficientStockError, UnknownProductError } from '../../lib/errors';
 import { requestCounts, withRequestCounts } from '../../lib/observability/counters';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
@@ -21,23 +21,11 @@ import { recordCommands, type SentCommand, statementKind } from '../../scripts/l
 
 // A long lock wait, so the order surely still waits while the test sees it waiting; a pool large
 // enough for the hot-product race.
-const savedEnv = { lock: process.env.DB_LOCK_WAIT_TIMEOUT_S, pool: process.env.DB_POOL_SIZE };
-beforeAll(() => {
-  process.env.DB_LOCK_WAIT_TIMEOUT_S = '20';
-  process.env.DB_POOL_SIZE = '16';
-  resetConfigForTests();
+let restoreEnv: () => Promise<void>;
+beforeAll(async () => {
+  restoreEnv = await overrideProcessEnv({ DB_LOCK_WAIT_TIMEOUT_S: '20', DB_POOL_SIZE: '16' });
 });
-afterAll(async () => {
-  await closeDb();
-  for (const [name, value] of [
-    ['DB_LOCK_WAIT_TIMEOUT_S', savedEnv.lock],
-    ['DB_POOL_SIZE', savedEnv.pool],
-  ] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  resetConfigForTests();
-});
+afterAll(() => restoreEnv());
 
 /** The statements of each transaction in the log, from `begin` to `commit`/`rollback`, per connection. */
 function transactions(log: readonly SentCommand[]): string[][] {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resetConfigForTests } from '../../lib/config';
-import { closeDb, db } from '../../lib/db/client';
+import { db } from '../../lib/db/client';
+import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { isConnectionError } from '../../lib/db/errors';
 import { withTransaction } from '../../lib/db/transaction';
 import type { DB } from '../../lib/db/types';
@@ -15,23 +15,11 @@ import { archiveProduct, getProduct } from '../../lib/products/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
 
 // A 1 s lock wait keeps the lock-timeout cases short; a few connections for the two-session races.
-const savedEnv = { lock: process.env.DB_LOCK_WAIT_TIMEOUT_S, pool: process.env.DB_POOL_SIZE };
-beforeAll(() => {
-  process.env.DB_LOCK_WAIT_TIMEOUT_S = '1';
-  process.env.DB_POOL_SIZE = '4';
-  resetConfigForTests();
+let restoreEnv: () => Promise<void>;
+beforeAll(async () => {
+  restoreEnv = await overrideProcessEnv({ DB_LOCK_WAIT_TIMEOUT_S: '1', DB_POOL_SIZE: '4' });
 });
-afterAll(async () => {
-  await closeDb();
-  for (const [name, value] of [
-    ['DB_LOCK_WAIT_TIMEOUT_S', savedEnv.lock],
-    ['DB_POOL_SIZE', savedEnv.pool],
-  ] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  resetConfigForTests();
-});
+afterAll(() => restoreEnv());
 
 /** The database with a counter of every statement Kysely sends (BEGIN/COMMIT are not counted). */
 function counted(): { database: Kysely<DB>; statements: () => number } {
