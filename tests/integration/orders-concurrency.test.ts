@@ -12,6 +12,7 @@ import { recordMovements } from '../../lib/stock/ledger';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
 import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
+import { runLimited } from '../support/run-limited';
 
 /*
  * Real races against the real database: many requests in flight at once through the real handlers,
@@ -30,20 +31,6 @@ afterAll(async () => {
   else process.env.DB_POOL_SIZE = savedPool;
   resetConfigForTests();
 });
-
-/** Runs every task with at most `limit` in flight; results in task order. */
-async function runLimited<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await (tasks[i] as () => Promise<T>)();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
 
 const tally = (replies: Reply[]) => {
   const out: Record<string, number> = {};

@@ -10,6 +10,7 @@ import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { ledgerSum, makeProduct, setShardStock, shardsOf, stockOf } from '../support/factories';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 import { recordCommands } from '../../scripts/lib/sent-commands';
+import { runLimited } from '../support/run-limited';
 
 /*
  * Orders against products whose stock is split over several shard rows
@@ -28,20 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await isolated?.drop();
 }, 120_000);
-
-/** Runs every task with at most `limit` in flight; results in task order. */
-async function runLimited<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await (tasks[i] as () => Promise<T>)();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
 
 type OrderReply = Reply<{ id?: string; code?: string; errors?: Array<{ product_id: number; available: number }> }>;
 const post = (products: Array<{ product_id: number; quantity: number }>): Promise<OrderReply> =>
