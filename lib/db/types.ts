@@ -78,6 +78,13 @@ export interface StockShardsTable {
   product_id: number;
   shard_no: number;
   stock: number;
+  /**
+   * 1 while the product is live, 0 once archived (a mirror of `products.archived_at IS NULL`,
+   * written in the transaction that archives it). Default 1 on insert.
+   */
+  live: ColumnType<number, number | undefined, number>;
+  /** Generated (VIRTUAL): live AND stock > 0; indexed with product_id for `in_stock=true` counts. */
+  sellable: ColumnType<number | null, never, never>;
 }
 
 export interface CountersTable {

@@ -5,6 +5,8 @@ import type { DB } from '../db/types';
  * A product's stock in 1–64 rows of stock_shards, numbered 0…n−1 (docs/decisions/0012-stock-shards.md).
  * The stock is their sum, `stock_shards` their count. Every writer takes its locks in one global
  * order: the products row first, then shard rows ascending by (product_id, shard_no).
+ * Each row also carries `live`, its product's `archived_at IS NULL` (docs/decisions/0013-in-stock-index.md):
+ * whoever writes shard rows or archives a product writes it in the same transaction.
  */
 
 export interface ShardTotal {
@@ -17,6 +19,9 @@ export interface Shard {
   shard_no: number;
   stock: number;
 }
+
+/** A shard row to insert: `live` is whether its product is live (not archived). */
+export type NewShard = Shard & { live: boolean };
 
 /** `total` split over `n` shards as evenly as integers allow (the first total mod n get one more). */
 export function distribute(total: number, n: number): number[] {
@@ -51,7 +56,8 @@ export async function lockProductShards(trx: Transaction<DB>, productId: number)
 /**
  * Makes the product's shards exactly `amounts` (shard i holds amounts[i]): the old rows are
  * deleted and the new ones inserted in one multi-row INSERT. The caller holds the products row
- * lock and has locked the existing shards, so nobody else is changing them.
+ * lock of the LIVE product (only live products' stock is changed) and has locked the existing
+ * shards, so nobody else is changing them.
  */
 export async function replaceShards(
   trx: Transaction<DB>,
@@ -62,18 +68,26 @@ export async function replaceShards(
   if (hadShards) await trx.deleteFrom('stock_shards').where('product_id', '=', productId).execute();
   await insertShards(
     trx,
-    amounts.map((stock, shardNo) => ({ product_id: productId, shard_no: shardNo, stock })),
+    amounts.map((stock, shardNo) => ({ product_id: productId, shard_no: shardNo, stock, live: true })),
   );
 }
 
 /** Inserts shard rows (of products that have none yet), in multi-row INSERTs of at most 5,000 rows. */
-export async function insertShards(trx: Transaction<DB> | Kysely<DB>, shards: readonly Shard[]): Promise<void> {
+export async function insertShards(trx: Transaction<DB> | Kysely<DB>, shards: readonly NewShard[]): Promise<void> {
   for (let from = 0; from < shards.length; from += 5_000) {
     await trx
       .insertInto('stock_shards')
-      .values(shards.slice(from, from + 5_000))
+      .values(shards.slice(from, from + 5_000).map((s) => ({ ...s, live: s.live ? 1 : 0 })))
       .execute();
   }
+}
+
+/**
+ * Marks the product's shards archived (`live` = 0), in the transaction that archives it and after
+ * its products row is locked: the UPDATE locks its shard rows ascending, the global lock order.
+ */
+export async function markShardsArchived(trx: Transaction<DB> | Kysely<DB>, productId: number): Promise<void> {
+  await trx.updateTable('stock_shards').set({ live: 0 }).where('product_id', '=', productId).execute();
 }
 
 /*

@@ -14,6 +14,7 @@ export type InvariantName =
   | 'line_without_product'
   | 'negative_stock'
   | 'shard_count'
+  | 'shard_live'
   | 'line_total'
   | 'order_total'
   | 'order_without_lines'
@@ -163,6 +164,31 @@ const CHECKS: Check[] = [
         expected: `${MIN_SHARDS}–${MAX_SHARDS} shards numbered 0…n−1`,
         actual: n(r.shards) === 0 ? 'no shards' : `${n(r.shards)} shard(s), highest number ${n(r.highest)}`,
       }));
+    },
+  },
+  {
+    // Every shard's `live` mirrors its product's `archived_at IS NULL` (the in_stock=true count reads
+    // only stock_shards: docs/decisions/0013-in-stock-index.md). Both tables in primary-key order.
+    name: 'shard_live',
+    run: async (db, limit) => {
+      const { rows } = await sql<{ id: number; live: unknown; wrong: unknown; shards: unknown }>`
+        SELECT p.id, MAX(p.archived_at IS NULL) AS live,
+               SUM(s.live <> (p.archived_at IS NULL)) AS wrong, COUNT(*) AS shards
+          FROM products p
+          JOIN stock_shards s ON s.product_id = p.id
+         GROUP BY p.id
+        HAVING SUM(s.live <> (p.archived_at IS NULL)) > 0
+         ORDER BY p.id
+         LIMIT ${limit}`.execute(db);
+      return rows.map((r) => {
+        const live = n(r.live) === 1;
+        return {
+          invariant: 'shard_live',
+          subject: `product ${r.id}`,
+          expected: `live ${live ? 1 : 0} on every shard (the product is ${live ? 'live' : 'archived'})`,
+          actual: `live ${live ? 0 : 1} on ${n(r.wrong)} of ${n(r.shards)} shard(s)`,
+        };
+      });
     },
   },
   {

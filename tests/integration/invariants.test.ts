@@ -226,6 +226,28 @@ describe('checkInvariants', () => {
       actual: /^1 shard\(s\), highest number 5$/,
     },
     {
+      name: 'a shard of a live product marked archived',
+      invariant: 'shard_live',
+      subject: (s) => `product ${s.products[0]}`,
+      corrupt: async (db, s) => {
+        await db.updateTable('stock_shards').set({ live: 0 }).where('product_id', '=', s.products[0]!).execute();
+      },
+      expected: /^live 1 on every shard \(the product is live\)$/,
+      actual: /^live 0 on 1 of 1 shard\(s\)$/,
+    },
+    {
+      // What an archive that forgot the shards would leave: the in_stock=true count would include it.
+      name: 'a product archived while its shards still say live',
+      invariant: 'shard_live',
+      subject: (s) => `product ${s.products[1]}`,
+      corrupt: async (db, s) => {
+        await db.updateTable('products').set({ archived_at: new Date() }).where('id', '=', s.products[1]!).execute();
+        await db.updateTable('counters').set({ value: 2 }).where('name', '=', 'live_products').execute();
+      },
+      expected: /^live 0 on every shard \(the product is archived\)$/,
+      actual: /^live 1 on 1 of 1 shard\(s\)$/,
+    },
+    {
       name: 'a line total that is not quantity × unit price',
       invariant: 'line_total',
       subject: (s) => `order ${s.confirmed} product ${s.products[0]}`,
