@@ -342,13 +342,7 @@ export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: num
       JOIN products p ON p.id = t0.product_id
       WHERE t0.term = ${terms[0]} AND ${and(conditions)} LIMIT ${cap}`;
   } else if (filter.inStock === true && filter.minPriceCents === undefined && filter.maxPriceCents === undefined) {
-    // Only in_stock=true: one range of the (sellable, product_id) index of stock_shards, index only,
-    // no products row and no per-product lookup (docs/decisions/0013-in-stock-index.md). `sellable`
-    // is 1 for a shard of a live product holding stock, so the products with such a shard are
-    // exactly the live products in stock. GROUP BY folds a product's several sellable shards while
-    // reading the index in order (DISTINCT made MariaDB fill a temporary table: measured slower).
-    inner = sql`SELECT product_id FROM stock_shards FORCE INDEX (idx_stock_shards_sellable)
-      WHERE sellable = 1 GROUP BY product_id LIMIT ${cap}`;
+    return countInStock(db, cap);
   } else if (filter.minPriceCents === undefined && filter.maxPriceCents === undefined) {
     // Only in_stock=false, which no index holds: walk the rows in primary key order, several times
     // faster than looking each one up from the (archived_at, id) index.
@@ -357,5 +351,23 @@ export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: num
     inner = sql`SELECT 1 FROM products p WHERE ${and(conditions)} LIMIT ${cap}`;
   }
   const res = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM (${inner}) c`.execute(db);
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+/**
+ * How many live products are in stock, counting no further than `cap`: ranges of the (sellable,
+ * product_id) index of stock_shards, index only, no products row and no per-product lookup
+ * (docs/decisions/0013-in-stock-index.md). `sellable` is 1 for a shard of a live product holding
+ * stock, so the products with such a shard are exactly the live products in stock; GROUP BY folds a
+ * product's several sellable shards while reading the index in order (DISTINCT made MariaDB fill a
+ * temporary table). First a probe for the cap-th product (skipped over, nothing materialised: about
+ * two thirds of the cost of the count on 1M products); only below the cap the exact count.
+ */
+async function countInStock(db: Kysely<DB>, cap: number): Promise<number> {
+  const sellable = sql`FROM stock_shards FORCE INDEX (idx_stock_shards_sellable) WHERE sellable = 1 GROUP BY product_id`;
+  const probe = await sql`SELECT product_id ${sellable} LIMIT 1 OFFSET ${cap - 1}`.execute(db);
+  if (probe.rows.length > 0) return cap;
+  const res = await sql<{ n: number | string }>`
+    SELECT COUNT(*) AS n FROM (SELECT product_id ${sellable} LIMIT ${cap}) c`.execute(db);
   return Number(res.rows[0]?.n ?? 0);
 }

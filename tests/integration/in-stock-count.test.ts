@@ -103,24 +103,37 @@ describe('in_stock=true count from the sellable index', () => {
 
     // Still nothing for the sold-out product; the cap stops the count.
     expect((await definition()).includes(soldOut.id)).toBe(false);
-    expect(await countMatching(db(), { inStock: true }, 2)).toBe(2);
+    // At and around the cap: 4 in stock (the probe for the cap-th product, then the exact count).
+    for (const [cap, counted] of [
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 4],
+      [1, 1],
+    ] as const)
+      expect(await countMatching(db(), { inStock: true }, cap), `cap ${cap}`).toBe(counted);
     // in_stock=false is the complement among live products.
     const out = await list({ in_stock: 'false', per_page: '100' });
     expect(out.products.map((p) => p.id)).toEqual([soldOut.id]);
     expect(out.total).toBe(1);
   });
 
-  it('the count reads one range of idx_stock_shards_sellable and no products row', async () => {
-    const { rows } = await sql<Record<string, unknown>>`
-      EXPLAIN SELECT COUNT(*) FROM (SELECT product_id FROM stock_shards FORCE INDEX (idx_stock_shards_sellable)
-        WHERE sellable = 1 GROUP BY product_id LIMIT 10001) c`.execute(db());
-    const tables = rows.map((r) => String(r.table));
-    expect(tables).not.toContain('p');
-    expect(tables).not.toContain('products');
-    const shards = rows.find((r) => r.table === 'stock_shards');
-    expect(shards?.key).toBe('idx_stock_shards_sellable');
-    expect(String(shards?.Extra)).toContain('Using index');
-    expect(String(shards?.Extra)).not.toContain('Using temporary');
-    expect(String(shards?.Extra)).not.toContain('filesort');
+  it('the count and its probe read one range of idx_stock_shards_sellable and no products row', async () => {
+    for (const statement of [
+      sql`SELECT COUNT(*) FROM (SELECT product_id FROM stock_shards FORCE INDEX (idx_stock_shards_sellable)
+        WHERE sellable = 1 GROUP BY product_id LIMIT 10001) c`,
+      sql`SELECT product_id FROM stock_shards FORCE INDEX (idx_stock_shards_sellable)
+        WHERE sellable = 1 GROUP BY product_id LIMIT 1 OFFSET 10000`,
+    ]) {
+      const { rows } = await sql<Record<string, unknown>>`EXPLAIN ${statement}`.execute(db());
+      const tables = rows.map((r) => String(r.table));
+      expect(tables).not.toContain('p');
+      expect(tables).not.toContain('products');
+      const shards = rows.find((r) => r.table === 'stock_shards');
+      expect(shards?.key).toBe('idx_stock_shards_sellable');
+      expect(String(shards?.Extra)).toContain('Using index');
+      expect(String(shards?.Extra)).not.toContain('Using temporary');
+      expect(String(shards?.Extra)).not.toContain('filesort');
+    }
   });
 });
