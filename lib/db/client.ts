@@ -2,6 +2,7 @@ import { Kysely, MysqlDialect } from 'kysely';
 import { config } from '../config';
 import { type DialectPool, poolFactory } from './pool';
 import { secretPool } from './secret-pool';
+import { registerPool, type SharedPool, sharedPool } from './session';
 import { withStatementDeadlines } from './statement-deadline';
 import type { DB } from './types';
 
@@ -40,7 +41,24 @@ export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Ky
   const pool: DialectPool = cfg.dbSecretArn
     ? async () => withStatementDeadlines(await secretPool(makePool), statementTimeoutMs)
     : withStatementDeadlines(makePool(), statementTimeoutMs);
-  return new Kysely<DB>({ dialect: new MysqlDialect({ pool }) });
+  // One pool for Kysely and for the order path's sessions (session.ts), made once, ended once.
+  const shared = sharedPool(pool);
+  const db = new PooledKysely(shared);
+  registerPool(db, shared);
+  return db;
+}
+
+/** A Kysely whose destroy also ends the pool when only sessions (session.ts) ever used it. */
+class PooledKysely extends Kysely<DB> {
+  readonly #pool: SharedPool;
+  constructor(pool: SharedPool) {
+    super({ dialect: new MysqlDialect({ pool: () => pool.forKysely() }) });
+    this.#pool = pool;
+  }
+  override async destroy(): Promise<void> {
+    await super.destroy();
+    await this.#pool.end();
+  }
 }
 
 let writer: Kysely<DB> | undefined;

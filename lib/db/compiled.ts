@@ -1,5 +1,12 @@
-import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
-import type { DB } from './types';
+import { CompiledQuery, type QueryResult } from 'kysely';
+
+/**
+ * What a statement of the order path runs on: a Kysely instance or transaction, or a session on one
+ * pooled connection (lib/db/session.ts). Both take a CompiledQuery and answer Kysely's QueryResult.
+ */
+export interface SqlExecutor {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
 
 /**
  * Statements of the hot order path sent as fixed text with `?` parameters, skipping Kysely's query
@@ -8,11 +15,11 @@ import type { DB } from './types';
  * nothing is prepared on the server.
  */
 export function runSql<R = unknown>(
-  conn: Pick<Kysely<DB>, 'executeQuery'>,
+  conn: SqlExecutor,
   text: string,
   parameters: readonly unknown[],
 ): Promise<QueryResult<R>> {
-  return conn.executeQuery(CompiledQuery.raw(text, parameters as unknown[])) as Promise<QueryResult<R>>;
+  return conn.executeQuery(CompiledQuery.raw(text, parameters as unknown[]) as CompiledQuery<R>);
 }
 
 const cache = new Map<string, string>();

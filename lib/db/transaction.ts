@@ -1,4 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { SqlExecutor } from './compiled';
+import { inSessionTransaction, poolOf } from './session';
 import { config } from '../config';
 import { BusyError } from '../errors';
 import { countRetry } from '../observability/counters';
@@ -36,11 +38,35 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * goes back to the pool after COMMIT or ROLLBACK either way; mysql2 drops a connection from the
  * pool when it fails fatally (lost, killed, closed), so a broken one is never handed out again.
  */
-export async function withTransaction<T>(
+export function withTransaction<T>(
   db: Kysely<DB>,
   fn: (trx: Transaction<DB>, attempt: number) => Promise<T>,
   opts: TransactionOptions = {},
 ): Promise<T> {
+  return retrying((attempt) => runOnce(db, (trx) => fn(trx, attempt)), opts);
+}
+
+/**
+ * `withTransaction` for statements that need no query builder (the order path's fixed text,
+ * lib/db/compiled.ts): the same retries, rollback and connection rules, on one pooled connection
+ * without Kysely's per-statement layers (lib/db/session.ts). A Kysely instance not made by
+ * createDb runs it as a Kysely transaction.
+ */
+export function withSqlTransaction<T>(
+  db: Kysely<DB>,
+  fn: (sql: SqlExecutor, attempt: number) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
+  const pool = poolOf(db);
+  return retrying(
+    (attempt) =>
+      pool ? inSessionTransaction(pool, (sql) => fn(sql, attempt)) : runOnce(db, (trx) => fn(trx, attempt)),
+    opts,
+  );
+}
+
+/** Runs attempt 0, 1, … until one succeeds, retrying deadlocks and lock-wait timeouts only. */
+async function retrying<T>(run: (attempt: number) => Promise<T>, opts: TransactionOptions): Promise<T> {
   const maxRetries = opts.maxRetries ?? config().dbMaxRetries;
   const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
   const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
@@ -49,7 +75,7 @@ export async function withTransaction<T>(
 
   for (let attempt = 0; ; attempt++) {
     try {
-      return await runOnce(db, (trx) => fn(trx, attempt));
+      return await run(attempt);
     } catch (err) {
       if (!isRetryableLockError(err)) throw err;
       const delay = baseDelayMs * 2 ** attempt * (1 + Math.random());

@@ -1,9 +1,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { withDatabaseBudget } from '../db/statement-deadline';
-import { withRequestCounts } from '../observability/counters';
 import { observability } from '../observability/middleware';
+import { withRequestScope } from '../request-scope';
 import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
 import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
@@ -122,7 +121,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
   // Database work must end before the function's timeout, however many lookups, connects or retries
   // the request makes: it gets what Lambda says is left, less time to answer (lib/db/statement-deadline.ts).
   const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
-    withRequestCounts(() => withDatabaseBudget(databaseDeadline(context), () => handler(event, context)));
+    withRequestScope(databaseDeadline(context), () => handler(event, context));
   // The declaration rides along so a test can check that each handler serves the route it is deployed for.
   return Object.assign(invoke, { route });
 }

@@ -1,28 +1,24 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentScope, type RequestCounts, runInScope } from '../request-scope';
 
 /**
  * Per-request tallies that code deep in the stack (the transaction retry loop) can bump without
  * knowing about HTTP, logs or metrics. The observability middleware reads them when the request
- * ends. AsyncLocalStorage keeps concurrent invocations in one process (tests, offline) apart.
+ * ends. They live in the request's scope (lib/request-scope.ts).
  */
-export interface RequestCounts {
-  dbRetries: number;
-}
+export type { RequestCounts };
 
-const scope = new AsyncLocalStorage<RequestCounts>();
-
-/** Runs `fn` with fresh counts; everything it awaits shares them. */
+/** Runs `fn` with fresh counts (keeping the current database deadline); everything it awaits shares them. */
 export function withRequestCounts<T>(fn: () => T): T {
-  return scope.run({ dbRetries: 0 }, fn);
+  return runInScope({ counts: { dbRetries: 0 }, deadlineAt: currentScope()?.deadlineAt }, fn);
 }
 
 /** The current request's counts, undefined outside a request (scripts, migrations). */
 export function requestCounts(): RequestCounts | undefined {
-  return scope.getStore();
+  return currentScope()?.counts;
 }
 
 /** Call once per retried transaction attempt (lock wait timeout, deadlock). No-op outside a request. */
 export function countRetry(): void {
-  const counts = scope.getStore();
+  const counts = currentScope()?.counts;
   if (counts) counts.dbRetries += 1;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { runSql } from '../db/compiled';
+import type { Kysely, Transaction } from 'kysely';
+import { runSql, type SqlExecutor } from '../db/compiled';
 import { isDuplicateKey, isLockWaitTimeout } from '../db/errors';
 import { splitText } from '../db/statement-size';
 import type { DB, IdempotencyKeysTable } from '../db/types';
@@ -53,8 +53,8 @@ export async function findKey(conn: Conn, key: string): Promise<StoredResponse |
 }
 
 /** Removes the key if (and only if) it has expired, so a fresh request can claim it. */
-export async function deleteExpiredKey(trx: Transaction<DB>, key: string, now: Date): Promise<void> {
-  await trx.deleteFrom('idempotency_keys').where('idem_key', '=', key).where('expires_at', '<=', now).execute();
+export async function deleteExpiredKey(trx: SqlExecutor, key: string, now: Date): Promise<void> {
+  await runSql(trx, 'delete from `idempotency_keys` where `idem_key` = ? and `expires_at` <= ?', [key, now]);
 }
 
 /**
@@ -62,7 +62,7 @@ export async function deleteExpiredKey(trx: Transaction<DB>, key: string, now: D
  * request, possibly after this one waited for it). If the holder of the key stays in flight past
  * the lock-wait limit, that is reported as 409 idempotency_key_in_use rather than retried.
  */
-export async function claimKey(trx: Transaction<DB>, key: string, hash: string, now: Date): Promise<boolean> {
+export async function claimKey(trx: SqlExecutor, key: string, hash: string, now: Date): Promise<boolean> {
   const row: IdempotencyKeysTable = {
     idem_key: key,
     request_hash: hash,
@@ -102,7 +102,7 @@ export async function claimKey(trx: Transaction<DB>, key: string, hash: string, 
  * 16 KB pinning limit (lib/db/statement-size.ts).
  */
 export async function completeKey(
-  trx: Transaction<DB>,
+  trx: SqlExecutor,
   key: string,
   response: { statusCode: number; body: string; location: string; orderId: string },
 ): Promise<void> {
@@ -113,11 +113,11 @@ export async function completeKey(
     [response.statusCode, first, response.location, response.orderId, key],
   );
   for (const piece of rest) {
-    await trx
-      .updateTable('idempotency_keys')
-      .set({ response_body: sql<string>`CONCAT(response_body, ${piece})` })
-      .where('idem_key', '=', key)
-      .execute();
+    await runSql(
+      trx,
+      'update `idempotency_keys` set `response_body` = CONCAT(`response_body`, ?) where `idem_key` = ?',
+      [piece, key],
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { repeated, runSql, valueRows } from '../db/compiled';
+import { repeated, runSql, type SqlExecutor, valueRows } from '../db/compiled';
 import { chunkRows } from '../db/statement-size';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import type { Shard, ShardPick, ShardTake } from '../stock/shards';
@@ -39,7 +39,7 @@ const inList = (n: number) => repeated(n, '?');
  * anything, and picks the shards to lock from it; `lockProducts` and `lockShards` then re-read the
  * rows it must agree with. (A read that locks nothing needs no forced index: a scan here blocks no one.)
  */
-export async function readProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<ProductState[]> {
+export async function readProducts(trx: SqlExecutor, ids: readonly number[]): Promise<ProductState[]> {
   if (ids.length === 0) return [];
   const { rows } = await runSql<
     Omit<ProductState, 'stock' | 'shards'> & { shard_no: number | null; shard_stock: number | null }
@@ -75,7 +75,7 @@ export async function readProducts(trx: Transaction<DB>, ids: readonly number[])
  * (which takes the row exclusively) waits for them and they for it. First in the global lock
  * order: products rows, then shards ascending.
  */
-export async function lockProducts(trx: Transaction<DB>, ids: readonly number[]): Promise<LockedProduct[]> {
+export async function lockProducts(trx: SqlExecutor, ids: readonly number[]): Promise<LockedProduct[]> {
   if (ids.length === 0) return [];
   const { rows } = await runSql<LockedProduct>(
     trx,
@@ -106,7 +106,7 @@ function shardSelection(picks: readonly ShardPick[], parameters: unknown[]): str
  * run in ascending (product_id, shard_no) order, so concurrent orders lock shared rows in the
  * same order and cannot deadlock. Returns their latest committed stock.
  */
-export async function lockShards(trx: Transaction<DB>, picks: readonly ShardPick[]): Promise<Shard[]> {
+export async function lockShards(trx: SqlExecutor, picks: readonly ShardPick[]): Promise<Shard[]> {
   if (picks.length === 0) return [];
   const parameters: unknown[] = [];
   const { rows } = await runSql<Shard>(
@@ -130,7 +130,7 @@ export const TAKES_PER_STATEMENT = 120;
  * a read inside the statement. The columns are UNSIGNED with a CHECK, so a decrement below zero
  * fails in the database even if a bug skipped the check under lock. Returns the rows matched.
  */
-export async function takeFromShards(trx: Transaction<DB>, takes: readonly ShardTake[]): Promise<number> {
+export async function takeFromShards(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<number> {
   let matched = 0;
   for (let from = 0; from < takes.length; from += TAKES_PER_STATEMENT) {
     const chunk = takes.slice(from, from + TAKES_PER_STATEMENT);
@@ -177,7 +177,7 @@ export async function restoreToShards(trx: Transaction<DB>, changes: readonly St
   return Number(res.numAffectedRows ?? 0);
 }
 
-export async function insertOrder(trx: Transaction<DB>, order: Omit<OrderRow, 'seq'>): Promise<void> {
+export async function insertOrder(trx: SqlExecutor, order: Omit<OrderRow, 'seq'>): Promise<void> {
   await runSql(
     trx,
     'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
@@ -192,7 +192,7 @@ const ORDER_LINE_COLUMNS =
  * All lines of an order in multi-row INSERTs: one for a usual order, more only when long product
  * names would push a statement past RDS Proxy's 16 KB pinning limit (lib/db/statement-size.ts).
  */
-export async function insertOrderLines(trx: Transaction<DB>, lines: readonly OrderLineRow[]): Promise<void> {
+export async function insertOrderLines(trx: SqlExecutor, lines: readonly OrderLineRow[]): Promise<void> {
   for (const chunk of chunkRows(lines)) {
     const parameters: unknown[] = [];
     for (const l of chunk) {
@@ -212,25 +212,21 @@ export async function insertOrderLines(trx: Transaction<DB>, lines: readonly Ord
  * one exact primary-key match, so only those rows are locked (no gap lock on other orders' lines).
  */
 export async function rewriteOrderLines(
-  trx: Transaction<DB>,
+  trx: SqlExecutor,
   orderId: string,
   lines: readonly OrderLineRow[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  await trx
-    .deleteFrom('order_lines')
-    .where('order_id', '=', orderId)
-    .where(
-      'product_id',
-      'in',
-      lines.map((l) => l.product_id),
-    )
-    .execute();
+  await runSql(
+    trx,
+    `delete from \`order_lines\` where \`order_id\` = ? and \`product_id\` in (${inList(lines.length)})`,
+    [orderId, ...lines.map((l) => l.product_id)],
+  );
   await insertOrderLines(trx, lines);
 }
 
-export async function setOrderTotal(trx: Transaction<DB>, orderId: string, totalCents: number): Promise<void> {
-  await trx.updateTable('orders').set({ total_cents: totalCents }).where('id', '=', orderId).execute();
+export async function setOrderTotal(trx: SqlExecutor, orderId: string, totalCents: number): Promise<void> {
+  await runSql(trx, 'update `orders` set `total_cents` = ? where `id` = ?', [totalCents, orderId]);
 }
 
 export async function findOrder(conn: Conn, id: string): Promise<OrderRow | undefined> {

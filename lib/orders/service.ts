@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
-import { withTransaction } from '../db/transaction';
+import type { SqlExecutor } from '../db/compiled';
+import { withSqlTransaction, withTransaction } from '../db/transaction';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import {
   AppError,
@@ -102,7 +103,7 @@ export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): 
   const key = input.idempotencyKey;
   if (key === undefined) {
     return withShardRetry((allShards) =>
-      withTransaction(database, (trx) => createOrder(trx, input.products, undefined, allShards)),
+      withSqlTransaction(database, (trx) => createOrder(trx, input.products, undefined, allShards)),
     );
   }
   const hash = requestHash(input.products);
@@ -113,7 +114,7 @@ export async function placeOrder(database: Kysely<DB>, input: PlaceOrderInput): 
     if (stored && !isExpired(stored, new Date())) return replayOf(stored, hash);
     const expiredSeen = stored !== undefined;
     const placed = await withShardRetry((allShards) =>
-      withTransaction(database, async (trx) => {
+      withSqlTransaction(database, async (trx) => {
         const now = new Date();
         if (expiredSeen) await deleteExpiredKey(trx, key, now);
         // Waits here while another request holding this key is in flight.
@@ -213,7 +214,7 @@ function draftOrder(
 const byProductId = <P extends LockedProduct>(rows: readonly P[]) => new Map(rows.map((p) => [p.id, p]));
 
 async function createOrder(
-  trx: Transaction<DB>,
+  trx: SqlExecutor,
   lines: readonly OrderLineInput[],
   idem: { key: string; now: Date } | undefined,
   allShards: boolean,
@@ -281,7 +282,7 @@ async function createOrder(
 }
 
 /** Takes the planned units in one statement; the caller holds the shard locks. */
-async function takeStock(trx: Transaction<DB>, takes: readonly ShardTake[]): Promise<void> {
+async function takeStock(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<void> {
   const matched = await takeFromShards(trx, takes);
   if (matched !== takes.length)
     throw new AppError('internal_error', `stock update matched ${matched} of ${takes.length} shard rows`);

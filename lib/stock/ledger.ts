@@ -1,6 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import { runSql, valueRows } from '../db/compiled';
-import type { DB, StockMovementReason } from '../db/types';
+import { runSql, type SqlExecutor, valueRows } from '../db/compiled';
+import type { StockMovementReason } from '../db/types';
 
 export interface Movement {
   productId: number;
@@ -14,11 +13,7 @@ export interface Movement {
  * Writes stock movements in one statement. Call it inside the transaction that changes `stock`,
  * so that for every product `stock` always equals the sum of its movements.
  */
-export async function recordMovements(
-  trx: Transaction<DB> | Kysely<DB>,
-  movements: Movement[],
-  at: Date,
-): Promise<void> {
+export async function recordMovements(trx: SqlExecutor, movements: Movement[], at: Date): Promise<void> {
   const parameters: unknown[] = [];
   let rows = 0;
   for (const m of movements) {

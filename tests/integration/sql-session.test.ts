@@ -1,0 +1,80 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../lib/db/client';
+import { runSql } from '../../lib/db/compiled';
+import { withSqlTransaction } from '../../lib/db/transaction';
+import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
+
+/**
+ * The order path's transactions on one pooled connection without Kysely's per-statement layers
+ * (lib/db/session.ts): the same all-or-nothing, connection and pool rules as a Kysely transaction.
+ */
+let isolated: IsolatedDatabase;
+
+beforeAll(async () => {
+  isolated = await useIsolatedDatabase('shop_session');
+});
+afterAll(async () => {
+  await isolated.drop();
+});
+
+const connectionsTo = async (name: string): Promise<number> => {
+  const probe = createDb(isolated.url, { poolSize: 1 });
+  try {
+    const { rows } = await sql<{ n: number | string }>`
+      SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ${name}`.execute(probe);
+    return Number(rows[0]?.n ?? 0) - 1; // less the probe's own
+  } finally {
+    await probe.destroy();
+  }
+};
+
+describe('withSqlTransaction', () => {
+  it('commits on success and answers rows, insert ids and affected counts as Kysely does', async () => {
+    const db = createDb(isolated.url, { poolSize: 2 });
+    try {
+      const result = await withSqlTransaction(db, async (s) => {
+        const ins = await runSql(s, 'insert into `counters` (`name`, `value`) values (?, ?)', ['session_a', 5]);
+        const upd = await runSql(s, 'update `counters` set `value` = `value` + 1 where `name` = ?', ['session_a']);
+        const sel = await runSql<{ value: number }>(s, 'select `value` from `counters` where `name` = ?', [
+          'session_a',
+        ]);
+        return { ins, upd, rows: sel.rows };
+      });
+      expect(result.upd.numAffectedRows).toBe(1n);
+      expect(result.ins.numAffectedRows).toBe(1n);
+      expect(result.rows).toEqual([{ value: 6 }]);
+      const after = await db.selectFrom('counters').select('value').where('name', '=', 'session_a').executeTakeFirst();
+      expect(after?.value).toBe(6);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('rolls everything back when the function throws, and the connection serves the next transaction', async () => {
+    const db = createDb(isolated.url, { poolSize: 1 });
+    try {
+      await expect(
+        withSqlTransaction(db, async (s) => {
+          await runSql(s, 'insert into `counters` (`name`, `value`) values (?, ?)', ['session_b', 1]);
+          throw new Error('rejected after a write');
+        }),
+      ).rejects.toThrow('rejected after a write');
+      // Pool of one: a connection not released (or left inside the transaction) would hang or leak the row.
+      const seen = await withSqlTransaction(db, (s) =>
+        runSql(s, 'select count(*) as n from `counters` where `name` = ?', ['session_b']),
+      );
+      expect(Number((seen.rows[0] as { n: number }).n)).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('destroy ends the pool even when only sessions used it (no connection left open)', async () => {
+    const db = createDb(isolated.url, { poolSize: 2 });
+    await withSqlTransaction(db, (s) => runSql(s, 'select 1', []));
+    expect(await connectionsTo(isolated.name)).toBeGreaterThanOrEqual(1);
+    await db.destroy();
+    await expect.poll(() => connectionsTo(isolated.name), { timeout: 5_000 }).toBe(0);
+  });
+});
