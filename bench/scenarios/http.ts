@@ -34,6 +34,9 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
   return startOffline({
     databaseUrl: ctx.runUrl,
     // As `npm run dev` runs it: log lines and metrics on (the harness silences logs by default).
+    // Their bytes go to /dev/null, as the in-process reference drops them (bench/lib/stdout.ts):
+    // piped here, this process (which runs autocannon) would read every line while it measures.
+    stdout: 'ignore',
     env: {
       DB_POOL_SIZE: String(HTTP_POOL_SIZE),
       LOG_LEVEL: 'info',

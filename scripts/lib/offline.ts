@@ -17,7 +17,15 @@ export interface OfflineOptions {
   env?: Record<string, string>;
   /** Extra CLI flags, e.g. ['--useInProcess']. */
   flags?: string[];
+  /** Flags for the Node.js process that runs serverless-offline (before the script), e.g. ['--cpu-prof']. */
+  nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /**
+   * Where the handlers' stdout (their JSON log lines and EMF metrics) goes: kept (the tail, in
+   * `output()`) by default; 'ignore' sends it to /dev/null, as the benchmark's in-process reference
+   * drops it (bench/lib/stdout.ts). serverless-offline's own lines are on stderr, always kept.
+   */
+  stdout?: 'pipe' | 'ignore';
 }
 
 export async function startOffline(opts: OfflineOptions): Promise<Offline> {
@@ -33,12 +41,22 @@ export async function startOffline(opts: OfflineOptions): Promise<Offline> {
     log = (log + text).slice(-16_000);
   };
   const child: ChildProcess = spawn(
-    join(root, 'node_modules', '.bin', 'osls'),
-    ['offline', 'start', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), ...(opts.flags ?? [])],
+    process.execPath,
+    [
+      ...(opts.nodeArgs ?? []),
+      join(root, 'node_modules', 'osls', 'bin', 'serverless.js'),
+      'offline',
+      'start',
+      '--httpPort',
+      String(httpPort),
+      '--lambdaPort',
+      String(lambdaPort),
+      ...(opts.flags ?? []),
+    ],
     {
       cwd: root,
       env: { ...process.env, DATABASE_URL: opts.databaseUrl, LOG_LEVEL: 'silent', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'],
       detached: true,
     },
   );
