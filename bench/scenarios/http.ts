@@ -4,7 +4,7 @@
  * `--useInProcess` (handlers in the offline process: one module instance and one pool per function,
  * shared by concurrent requests). `npm run dev` runs one of the two (scripts/lib/offline-flags.ts);
  * its rows are divided by the in-process handler's own figure at the same concurrency and pool
- * (`handler_*_http_ref`, measured here, right before) for `http_*_vs_handler`. autocannon drives
+ * (`handler_*_http_ref`, measured here in slices interleaved with them) for `http_*_vs_handler`. autocannon drives
  * GET /products and POST /orders. The figure is the local developer's: serverless-offline's own
  * cost (Hapi, event translation, worker messaging) is in it, which API Gateway + Lambda do not have.
  */
@@ -14,7 +14,7 @@ import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { connect } from '../lib/databases';
 import { invoke, loadHandler } from '../../scripts/lib/lambda';
 import { unexpected, useDatabase } from '../lib/handlers';
-import { runLoad, type Summary, summarise } from '../lib/load';
+import { type LoadResult, mergeResults, runLoad, type Summary, summarise } from '../lib/load';
 import { discardStdout } from '../lib/stdout';
 import { StockTracker } from '../lib/stock-check';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
@@ -48,36 +48,118 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
   });
 }
 
-function toSummary(r: autocannon.Result, ok: number): Summary {
-  return {
-    ops_per_s: r.duration > 0 ? ok / r.duration : 0,
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    mean_ms: r.latency.average,
-    ok,
-    failed: r.non2xx + r.errors,
-  };
-}
-
 async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return (await autocannon(opts)) as autocannon.Result;
 }
 
+/** One autocannon load's figures, to be added up with the other slices of the same row. */
+interface CannonSlice {
+  ok: number;
+  failed: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function sliceOf(r: autocannon.Result): CannonSlice {
+  const ok = r['2xx'];
+  return {
+    ok,
+    failed: r.non2xx + r.errors,
+    seconds: r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    mean: r.latency.average,
+  };
+}
+
 /**
- * The in-process handlers at the HTTP rows' concurrency and pool size, same database, same
- * requests: the denominator of `http_*_vs_handler`. Rows handler_list_http_ref, handler_order_http_ref.
+ * autocannon reports percentiles, not the latencies, so slices merge approximately: p50 and mean
+ * weighted by requests, p99 the worst slice's. Throughput is exact: requests ÷ seconds, added up.
  */
-async function runHandlerReference(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
+function mergeSlices(slices: CannonSlice[]): Summary {
+  const ok = slices.reduce((n, x) => n + x.ok, 0);
+  const seconds = slices.reduce((n, x) => n + x.seconds, 0);
+  const weighted = (f: (x: CannonSlice) => number) =>
+    ok > 0 ? slices.reduce((n, x) => n + f(x) * x.ok, 0) / ok : Number.NaN;
+  return {
+    ops_per_s: seconds > 0 ? ok / seconds : 0,
+    p50_ms: weighted((x) => x.p50),
+    p99_ms: Math.max(...slices.map((x) => x.p99)),
+    mean_ms: weighted((x) => x.mean),
+    ok,
+    failed: slices.reduce((n, x) => n + x.failed, 0),
+  };
+}
+
+interface Pair {
+  /** One slice of the in-process handler (runLoad, `connections` at a time). */
+  handler: (durationMs: number) => Promise<LoadResult>;
+  /** One slice over HTTP (autocannon, `connections` connections). */
+  http: (seconds: number) => Promise<autocannon.Result>;
+}
+
+/**
+ * The HTTP row and its in-process reference in interleaved slices (handler, HTTP, handler, HTTP, …;
+ * the settings' `slices` × `sliceMs`), after a warm-up of each, as the order pairs run: a change in
+ * the shared machine's load, or the tail of serverless-offline's start (bundling, the file watcher's
+ * first scan), lands on both sides instead of on whichever ran second.
+ */
+async function runPair(ctx: BenchContext, pair: Pair, warmupS: number): Promise<{ handler: Summary; http: Summary }> {
   const s = ctx.settings;
+  await pair.http(warmupS);
+  await pair.handler(s.warmupMs);
+  const handler: LoadResult[] = [];
+  const http: CannonSlice[] = [];
+  for (let i = 0; i < s.slices; i++) {
+    handler.push(await pair.handler(s.sliceMs));
+    http.push(sliceOf(await pair.http(s.sliceMs / 1000)));
+  }
+  const merged = mergeResults(handler);
+  if (merged.failed > 0) ctx.log(`  !! in-process reference: failures ${JSON.stringify(merged.errors)}`);
+  return { handler: summarise(merged), http: mergeSlices(http) };
+}
+
+/**
+ * `npm run dev`'s settings: GET /products and POST /orders over HTTP, each interleaved with the
+ * in-process handler at the same concurrency and pool size, same database, same requests (rows
+ * handler_list_http_ref, handler_order_http_ref: the denominators of `http_*_vs_handler`).
+ */
+async function runDevMode(
+  ctx: BenchContext,
+  products: OrderProducts,
+  connections: number,
+  flags: string[],
+  mode: string,
+  warmupS: number,
+): Promise<void> {
+  ctx.log(`serverless-offline (${flags.join(' ') || 'worker threads'}, as npm run dev): starting`);
+  const offline = await startBenchOffline(ctx, flags);
   await useDatabase(ctx.runUrl, HTTP_POOL_SIZE);
   const list = loadHandler(ctx.repoRoot, 'functions/products/list-products.ts');
   const create = loadHandler(ctx.repoRoot, 'functions/orders/create-order.ts');
   const stdout = discardStdout();
+  const note = `${connections} at a time, pool ${HTTP_POOL_SIZE}, interleaved with the HTTP row`;
   try {
+    const slicing = `${ctx.settings.slices} interleaved slices of ${ctx.settings.sliceMs / 1000} s each`;
+    ctx.log(`http_list_${mode} vs handler_list_http_ref (${connections} connections, ${slicing})`);
     const getList = async () => {
       const reply = await invoke(list, { method: 'GET', path: '/products' }, 'listProducts');
       if (reply.status !== 200) throw unexpected(reply, 200);
     };
+    const lists = await runPair(
+      ctx,
+      {
+        handler: (durationMs) => runLoad(getList, { concurrency: connections, durationMs }),
+        http: (duration) => cannon({ url: `${offline.baseUrl}/products`, connections, duration }),
+      },
+      warmupS,
+    );
+    addRow(ctx, 'handler_list_http_ref', lists.handler, `GET /products, in-process handler, ${note}`);
+    addRow(ctx, `http_list_${mode}`, lists.http, `GET /products, pool ${HTTP_POOL_SIZE} per instance`);
+
+    // One audit covers both sides: they order from the same products.
     const tracker = new StockTracker(products.spreadIds);
     const c = await connect(ctx.runUrl);
     try {
@@ -89,99 +171,122 @@ async function runHandlerReference(ctx: BenchContext, products: OrderProducts, c
         if (reply.status !== 201) throw unexpected(reply, 201);
         tracker.add(lines);
       };
-      const opts = { concurrency: connections, durationMs: s.durationMs, warmupMs: s.warmupMs };
-      const l = summarise(await runLoad(getList, opts));
-      const o = summarise(await runLoad(placeOrder, opts));
-      recordAudit(ctx, 'handler_order_http_ref', await tracker.audit(c));
-      const note = `in-process handler, ${connections} at a time, pool ${HTTP_POOL_SIZE}`;
-      addRow(ctx, 'handler_list_http_ref', l, `GET /products, ${note}`);
-      addRow(ctx, 'handler_order_http_ref', o, `POST /orders (10k products), ${note}`);
+      ctx.log(`http_order_${mode} vs handler_order_http_ref (${connections} connections, ${slicing})`);
+      const orders = await runPair(
+        ctx,
+        {
+          handler: (durationMs) => runLoad(placeOrder, { concurrency: connections, durationMs }),
+          http: (duration) => placeOrdersOverHttp(offline, products, tracker, connections, duration),
+        },
+        warmupS,
+      );
+      // Requests still in flight when autocannon stopped may commit after it returned.
+      await new Promise((r) => setTimeout(r, 1_000));
+      recordAudit(ctx, `http_order_${mode} + handler_order_http_ref`, await tracker.audit(c));
+      addRow(ctx, 'handler_order_http_ref', orders.handler, `POST /orders (10k products), in-process handler, ${note}`);
+      addRow(
+        ctx,
+        `http_order_${mode}`,
+        orders.http,
+        `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`,
+      );
     } finally {
       await c.end();
     }
   } finally {
     stdout.restore();
+    await offline.stop();
+  }
+}
+
+/** POST /orders over HTTP for `duration` s; every 201 is added to `tracker`. */
+function placeOrdersOverHttp(
+  offline: Offline,
+  products: OrderProducts,
+  tracker: StockTracker,
+  connections: number,
+  duration: number,
+): Promise<autocannon.Result> {
+  return cannon({
+    url: offline.baseUrl,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/orders',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const lines = singleLine(products, 'spread');
+          const json = { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) };
+          return { ...req, body: JSON.stringify(json) };
+        },
+        onResponse: (status, body) => {
+          if (status !== 201) return;
+          const order = JSON.parse(body) as { products: Array<{ product_id: number; quantity: number }> };
+          tracker.add(order.products.map((p) => ({ productId: p.product_id, quantity: p.quantity })));
+        },
+      },
+    ],
+  });
+}
+
+/** The other offline mode, for contrast: one warm-up and one load per request kind, no reference. */
+async function runContrastMode(
+  ctx: BenchContext,
+  products: OrderProducts,
+  connections: number,
+  flags: string[],
+  mode: string,
+  warmupS: number,
+): Promise<void> {
+  const seconds = Math.max(1, Math.round(ctx.settings.durationMs / 1000));
+  ctx.log(`serverless-offline (${flags.join(' ') || 'worker threads'}): starting`);
+  const offline = await startBenchOffline(ctx, flags);
+  try {
+    // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
+    await cannon({ url: `${offline.baseUrl}/products`, connections, duration: warmupS });
+    ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
+    const list = await cannon({ url: `${offline.baseUrl}/products`, connections, duration: seconds });
+    addRow(
+      ctx,
+      `http_list_${mode}`,
+      mergeSlices([sliceOf(list)]),
+      `GET /products, pool ${HTTP_POOL_SIZE} per instance`,
+    );
+
+    const tracker = new StockTracker(products.spreadIds);
+    const c = await connect(ctx.runUrl);
+    try {
+      await tracker.snapshot(c);
+      await placeOrdersOverHttp(offline, products, tracker, connections, warmupS); // the createOrder instances warm up too
+      ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
+      const orders = await placeOrdersOverHttp(offline, products, tracker, connections, seconds);
+      await new Promise((r) => setTimeout(r, 1_000));
+      recordAudit(ctx, `http_order_${mode}`, await tracker.audit(c));
+      addRow(
+        ctx,
+        `http_order_${mode}`,
+        mergeSlices([sliceOf(orders)]),
+        `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`,
+      );
+    } finally {
+      await c.end();
+    }
+  } finally {
+    await offline.stop();
   }
 }
 
 export async function runHttp(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
-  const s = ctx.settings;
-  const seconds = Math.max(1, Math.round(s.durationMs / 1000));
   // Long enough for serverless-offline's worker instances to load their modules and JIT.
-  const warmupS = s.quick ? 2 : 4;
+  const warmupS = ctx.settings.quick ? 2 : 4;
   const dev = devOfflineFlags({});
   const devMode = dev.includes('--useInProcess') ? 'in_process' : 'workers';
   ctx.details.http_mode = devMode;
   ctx.details.http_dev_flags = dev;
-  // npm run dev's settings first, right after the in-process reference; the other mode for contrast.
-  const modes = [devMode, devMode === 'in_process' ? 'workers' : 'in_process'] as const;
-  for (const mode of modes) {
-    const inProcess = mode === 'in_process';
-    if (mode === devMode) await runHandlerReference(ctx, products, connections);
-    const how = inProcess ? '--useInProcess' : 'worker threads';
-    ctx.log(`serverless-offline (${how}${mode === devMode ? ', as npm run dev' : ''}): starting`);
-    const offline = await startBenchOffline(ctx, inProcess ? ['--useInProcess'] : []);
-    try {
-      // Warm-up: every concurrent instance loads its module and opens its pool before measuring.
-      await cannon({
-        url: `${offline.baseUrl}/products`,
-        connections,
-        duration: warmupS,
-      });
-
-      ctx.log(`http_list_${mode} (${connections} connections, ${seconds} s)`);
-      const list = await cannon({ url: `${offline.baseUrl}/products`, connections, duration: seconds });
-      addRow(
-        ctx,
-        `http_list_${mode}`,
-        toSummary(list, list['2xx']),
-        `GET /products, pool ${HTTP_POOL_SIZE} per instance`,
-      );
-
-      const tracker = new StockTracker(products.spreadIds);
-      const c = await connect(ctx.runUrl);
-      try {
-        await tracker.snapshot(c);
-        const placeOrders = (duration: number) =>
-          cannon({
-            url: offline.baseUrl,
-            connections,
-            duration,
-            requests: [
-              {
-                method: 'POST',
-                path: '/orders',
-                headers: { 'content-type': 'application/json' },
-                setupRequest: (req) => {
-                  const lines = singleLine(products, 'spread');
-                  const json = { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) };
-                  return { ...req, body: JSON.stringify(json) };
-                },
-                onResponse: (status, body) => {
-                  if (status !== 201) return;
-                  const order = JSON.parse(body) as { products: Array<{ product_id: number; quantity: number }> };
-                  tracker.add(order.products.map((p) => ({ productId: p.product_id, quantity: p.quantity })));
-                },
-              },
-            ],
-          });
-        await placeOrders(warmupS); // the createOrder instances warm up too
-        ctx.log(`http_order_${mode} (${connections} connections, ${seconds} s)`);
-        const orders = await placeOrders(seconds);
-        // Requests still in flight when autocannon stopped may commit after it returned.
-        await new Promise((r) => setTimeout(r, 1_000));
-        recordAudit(ctx, `http_order_${mode}`, await tracker.audit(c));
-        addRow(
-          ctx,
-          `http_order_${mode}`,
-          toSummary(orders, orders['2xx']),
-          `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`,
-        );
-      } finally {
-        await c.end();
-      }
-    } finally {
-      await offline.stop();
-    }
-  }
+  // npm run dev's settings first, with the in-process reference; the other mode for contrast.
+  await runDevMode(ctx, products, connections, dev, devMode, warmupS);
+  if (devMode === 'in_process') await runContrastMode(ctx, products, connections, [], 'workers', warmupS);
+  else await runContrastMode(ctx, products, connections, ['--useInProcess'], 'in_process', warmupS);
 }
