@@ -12,6 +12,10 @@
  * worker mode pays a worker thread per concurrent request (module load, JIT, pool) and messaging to
  * it, about 2× the in-process cost (docs/performance.md). Set DEV_OFFLINE_WORKERS=1 for the worker
  * threads when that isolation is what you are testing.
+ *
+ * The rest of what makes local HTTP cheap is not a flag: deploy/offline-dev.js (a plugin in
+ * serverless.yml, so every `offline start` has it) drops serverless-offline's own lines per request
+ * and ends its per-request package.json walk; docs/development.md lists the choices and their costs.
  */
 export function devOfflineFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   return env.DEV_OFFLINE_WORKERS === '1' ? [] : ['--useInProcess'];
