@@ -251,7 +251,13 @@ async function createOrder(
   // a name or price changed since the read (rare: extra statements only then).
   const locked = byProductId(await lockProducts(trx, ids));
   checkKnown(lines, locked);
-  const redo = draftOrder(orderId, lines, locked, now);
+  // The order is drafted again (lines, total, body) only when a product's name or price moved.
+  const moved = ids.some((id) => {
+    const was = seen.get(id);
+    const held = locked.get(id);
+    return !was || !held || was.name !== held.name || was.price_cents !== held.price_cents;
+  });
+  const redo = moved ? draftOrder(orderId, lines, locked, now) : draft;
   const changed = redo.lines.filter((l, i) => {
     const was = draft.lines[i];
     return was === undefined || l.name !== was.name || l.unit_price_cents !== was.unit_price_cents;
