@@ -93,6 +93,15 @@ function mergeSlices(slices: CannonSlice[]): Summary {
   };
 }
 
+/**
+ * Slices per side: the settings' count, but at least 6. A ratio of two throughputs on a shared
+ * 2-core machine moves with whatever else runs; with `--quick`'s 3 × 1 s one busy second on one
+ * side moved it by a third (0.45–0.66 in consecutive runs), 6 × 1 s halves that for 6 s more.
+ */
+export function httpSlices(s: { quick: boolean; slices: number }): number {
+  return Math.max(6, s.slices);
+}
+
 interface Pair {
   /** One slice of the in-process handler (runLoad, `connections` at a time). */
   handler: (durationMs: number) => Promise<LoadResult>;
@@ -108,11 +117,12 @@ interface Pair {
  */
 async function runPair(ctx: BenchContext, pair: Pair, warmupS: number): Promise<{ handler: Summary; http: Summary }> {
   const s = ctx.settings;
+  // The same warm-up for both sides (JIT, pools, buffer pool).
   await pair.http(warmupS);
-  await pair.handler(s.warmupMs);
+  await pair.handler(warmupS * 1000);
   const handler: LoadResult[] = [];
   const http: CannonSlice[] = [];
-  for (let i = 0; i < s.slices; i++) {
+  for (let i = 0; i < httpSlices(s); i++) {
     handler.push(await pair.handler(s.sliceMs));
     http.push(sliceOf(await pair.http(s.sliceMs / 1000)));
   }
@@ -142,7 +152,7 @@ async function runDevMode(
   const stdout = discardStdout();
   const note = `${connections} at a time, pool ${HTTP_POOL_SIZE}, interleaved with the HTTP row`;
   try {
-    const slicing = `${ctx.settings.slices} interleaved slices of ${ctx.settings.sliceMs / 1000} s each`;
+    const slicing = `${httpSlices(ctx.settings)} interleaved slices of ${ctx.settings.sliceMs / 1000} s each`;
     ctx.log(`http_list_${mode} vs handler_list_http_ref (${connections} connections, ${slicing})`);
     const getList = async () => {
       const reply = await invoke(list, { method: 'GET', path: '/products' }, 'listProducts');
@@ -279,8 +289,11 @@ async function runContrastMode(
 }
 
 export async function runHttp(ctx: BenchContext, products: OrderProducts, connections: number): Promise<void> {
-  // Long enough for serverless-offline's worker instances to load their modules and JIT.
-  const warmupS = ctx.settings.quick ? 2 : 4;
+  // Long enough for serverless-offline to reach its steady rate: measured second by second right
+  // after its start (GET /products, 4 connections), it climbed 108, 232, 356, 449, 523, 581 req/s
+  // and only then levelled off (530-670), JIT warming Hapi, serverless-offline and the bundle. The
+  // old 2 s warm-up measured it on that slope, against an in-process reference already warm.
+  const warmupS = 8;
   const dev = devOfflineFlags({});
   const devMode = dev.includes('--useInProcess') ? 'in_process' : 'workers';
   ctx.details.http_mode = devMode;
