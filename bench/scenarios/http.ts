@@ -94,12 +94,15 @@ function mergeSlices(slices: CannonSlice[]): Summary {
 }
 
 /**
- * Slices per side: the settings' count, but at least 6. A ratio of two throughputs on a shared
- * 2-core machine moves with whatever else runs; with `--quick`'s 3 × 1 s one busy second on one
- * side moved it by a third (0.45–0.66 in consecutive runs), 6 × 1 s halves that for 6 s more.
+ * Slices per side: the settings' count and length, but at least 5 of 2 s. A ratio of two
+ * throughputs on a shared 2-core machine moves with whatever else runs: with `--quick`'s 3 × 1 s one
+ * busy second on one side moved it by a third (0.45–0.66 in consecutive runs). And each autocannon
+ * load opens its connections and drops the requests in flight when it stops, which the in-process
+ * loop does not: back to back after the warm-up, 1 s loads gave 407–629 req/s where 2.5 s loads in
+ * between gave 438–728 (mean 520 vs 609).
  */
-export function httpSlices(s: { quick: boolean; slices: number }): number {
-  return Math.max(6, s.slices);
+export function httpSlices(s: { slices: number; sliceMs: number }): { count: number; ms: number } {
+  return { count: Math.max(5, s.slices), ms: Math.max(2_000, s.sliceMs) };
 }
 
 interface Pair {
@@ -122,9 +125,10 @@ async function runPair(ctx: BenchContext, pair: Pair, warmupS: number): Promise<
   await pair.handler(warmupS * 1000);
   const handler: LoadResult[] = [];
   const http: CannonSlice[] = [];
-  for (let i = 0; i < httpSlices(s); i++) {
-    handler.push(await pair.handler(s.sliceMs));
-    http.push(sliceOf(await pair.http(s.sliceMs / 1000)));
+  const slices = httpSlices(s);
+  for (let i = 0; i < slices.count; i++) {
+    handler.push(await pair.handler(slices.ms));
+    http.push(sliceOf(await pair.http(slices.ms / 1000)));
   }
   const merged = mergeResults(handler);
   if (merged.failed > 0) ctx.log(`  !! in-process reference: failures ${JSON.stringify(merged.errors)}`);
@@ -152,7 +156,8 @@ async function runDevMode(
   const stdout = discardStdout();
   const note = `${connections} at a time, pool ${HTTP_POOL_SIZE}, interleaved with the HTTP row`;
   try {
-    const slicing = `${httpSlices(ctx.settings)} interleaved slices of ${ctx.settings.sliceMs / 1000} s each`;
+    const { count, ms } = httpSlices(ctx.settings);
+    const slicing = `${count} interleaved slices of ${ms / 1000} s each`;
     ctx.log(`http_list_${mode} vs handler_list_http_ref (${connections} connections, ${slicing})`);
     const getList = async () => {
       const reply = await invoke(list, { method: 'GET', path: '/products' }, 'listProducts');
