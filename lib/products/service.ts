@@ -140,24 +140,29 @@ export async function listProducts(database: Kysely<DB>, query: ListProductsQuer
   }
   // The count decides the plan of a sorted search and whether an offset page can hold any row.
   const needsCountFirst = (search !== undefined && spec.sort !== 'id') || (!cursor && position > 0);
+  // The page's stock in one aggregate query over its ids (not one query per product), sent as soon
+  // as the page is known: beside a filtered count still running, it adds no time.
+  const withStock = async (matched: ListedProduct[]) => {
+    const totals = await shardTotals(
+      database,
+      matched.slice(0, perPage).map((r) => Number(r.id)),
+    );
+    return { rows: matched, totals };
+  };
   let count: number;
-  let rows: ListedProduct[];
+  let found: { rows: ListedProduct[]; totals: Map<number, ShardTotal> };
   if (needsCountFirst) {
     count = await counted;
     const exact = filtered ? count <= EXACT_TOTAL_CAP : true;
-    rows = exact && !cursor && position >= count ? [] : await rowsOf(count);
+    found = await withStock(exact && !cursor && position >= count ? [] : await rowsOf(count));
   } else {
-    [rows, count] = await Promise.all([rowsOf(0), counted]);
+    [found, count] = await Promise.all([rowsOf(0).then(withStock), counted]);
   }
+  const { rows, totals } = found;
   const exact = !filtered || count <= EXACT_TOTAL_CAP;
   const total = exact ? count : EXACT_TOTAL_CAP;
   const listed = rows.slice(0, perPage);
   const last = listed.at(-1);
-  // The page's stock in one aggregate query over its ids (not one query per product).
-  const totals = await shardTotals(
-    database,
-    listed.map((r) => Number(r.id)),
-  );
   const more = rows.length > perPage && last !== undefined;
   return {
     products: listed.map((r) => toProduct(r, totals.get(Number(r.id)) ?? NO_SHARDS)),
