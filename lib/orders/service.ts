@@ -251,18 +251,19 @@ async function createOrder(
   // a name or price changed since the read (rare: extra statements only then).
   const locked = byProductId(await lockProducts(trx, ids));
   checkKnown(lines, locked);
-  // The order is drafted again (lines, total, body) only when a product's name or price moved.
+  // The order is drafted again (lines, total, body) only when a product's name or price moved;
+  // then the lines of those products are rewritten.
   const moved = ids.some((id) => {
     const was = seen.get(id);
     const held = locked.get(id);
     return !was || !held || was.name !== held.name || was.price_cents !== held.price_cents;
   });
-  const redo = moved ? draftOrder(orderId, lines, locked, now) : draft;
-  const changed = redo.lines.filter((l, i) => {
-    const was = draft.lines[i];
-    return was === undefined || l.name !== was.name || l.unit_price_cents !== was.unit_price_cents;
-  });
-  if (changed.length > 0) {
+  if (moved) {
+    const redo = draftOrder(orderId, lines, locked, now);
+    const changed = redo.lines.filter((l, i) => {
+      const was = draft.lines[i];
+      return was === undefined || l.name !== was.name || l.unit_price_cents !== was.unit_price_cents;
+    });
     await rewriteOrderLines(trx, orderId, changed);
     if (redo.totalCents !== draft.totalCents) await setOrderTotal(trx, orderId, redo.totalCents);
     await storeResponse(redo.view);
@@ -270,7 +271,7 @@ async function createOrder(
   }
 
   // Under the shard locks (the rows concurrent orders compete for): lock the picked shards, check,
-  // take the stock in one statement, COMMIT (by withTransaction). Three round trips.
+  // take the stock in one statement, COMMIT (by withSqlTransaction). Three round trips.
   const wanted = [...lines]
     .sort((a, b) => a.product_id - b.product_id)
     .map((l) => ({ productId: l.product_id, quantity: l.quantity }));
