@@ -21,11 +21,6 @@ export interface RequestScope {
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
-/** Runs `fn` in `scope`; everything it awaits sees it. */
-export function runInScope<T>(scope: RequestScope, fn: () => T): T {
-  return storage.run(scope, fn);
-}
-
 /** The current request's scope, undefined outside a request (scripts, migrations). */
 export function currentScope(): RequestScope | undefined {
   return storage.getStore();

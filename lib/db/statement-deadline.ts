@@ -1,6 +1,6 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult, MysqlStream, MysqlStreamOptions } from 'kysely';
 import type { PoolConnection } from 'mysql2';
-import { currentScope, runInScope } from '../request-scope';
+import { currentScope } from '../request-scope';
 import type { ConnectionSource } from './pool';
 
 /**
@@ -10,9 +10,10 @@ import type { ConnectionSource } from './pool';
  *
  * Two limits, the smaller wins:
  * - every statement has its own deadline (DB_STATEMENT_TIMEOUT_MS);
- * - a request may carry a budget (`withDatabaseBudget`, set by the HTTP handler from the Lambda's
- *   remaining time): waiting for a connection and each statement get only what is left of it, so
- *   however many lookups, connects or retries a request makes, it answers before its timeout.
+ * - a request may carry a budget (the deadline of its scope, `withRequestScope` in
+ *   lib/request-scope.ts, set by the HTTP handler from the Lambda's remaining time): waiting for a
+ *   connection and each statement get only what is left of it, so however many lookups, connects
+ *   or retries a request makes, it answers before its timeout.
  *
  * A statement that outlives its deadline destroys its connection: the pool must never hand out a
  * connection with a reply still owed on it. So does one refused because the budget is spent: the
@@ -23,15 +24,6 @@ import type { ConnectionSource } from './pool';
 const STATEMENT_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
 /** The code given when the request's budget ends while it waits for a connection. */
 const CONNECT_TIMEOUT = 'ETIMEDOUT';
-
-/**
- * Runs `fn` with database work bounded to end by `deadlineAt` (epoch ms; undefined: no bound),
- * keeping the current request's counts. The HTTP handler sets both at once (withRequestScope).
- */
-export function withDatabaseBudget<T>(deadlineAt: number | undefined, fn: () => T): T {
-  if (deadlineAt === undefined || !Number.isFinite(deadlineAt)) return fn();
-  return runInScope({ counts: currentScope()?.counts ?? { dbRetries: 0 }, deadlineAt }, fn);
-}
 
 /** Milliseconds left of the current request's budget; undefined outside one (scripts, migrations). */
 export function remainingBudgetMs(): number | undefined {

@@ -1,17 +1,10 @@
-import { currentScope, type RequestCounts, runInScope } from '../request-scope';
+import { currentScope, type RequestCounts } from '../request-scope';
 
 /**
  * Per-request tallies that code deep in the stack (the transaction retry loop) can bump without
  * knowing about HTTP, logs or metrics. The observability middleware reads them when the request
  * ends. They live in the request's scope (lib/request-scope.ts).
  */
-export type { RequestCounts };
-
-/** Runs `fn` with fresh counts (keeping the current database deadline); everything it awaits shares them. */
-export function withRequestCounts<T>(fn: () => T): T {
-  return runInScope({ counts: { dbRetries: 0 }, deadlineAt: currentScope()?.deadlineAt }, fn);
-}
-
 /** The current request's counts, undefined outside a request (scripts, migrations). */
 export function requestCounts(): RequestCounts | undefined {
   return currentScope()?.counts;

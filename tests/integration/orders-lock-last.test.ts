@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { db } from '../../lib/db/client';
 import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { InsufficientStockError, UnknownProductError } from '../../lib/errors';
-import { requestCounts, withRequestCounts } from '../../lib/observability/counters';
+import { requestCounts } from '../../lib/observability/counters';
+import { withRequestScope } from '../../lib/request-scope';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
 import { cancelOrder, getOrder, placeOrder } from '../../lib/orders/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
@@ -401,7 +402,7 @@ describe('lines written before the lock take no lock on their product (no foreig
     const p = await makeProduct({ stock: 1_000 });
     let retries = 0;
     const one = () =>
-      withRequestCounts(async () => {
+      withRequestScope(undefined, async () => {
         try {
           await placeOrder(db(), { products: lines([p.id, 1]) });
         } finally {

@@ -367,14 +367,14 @@ describe('withTransaction', () => {
 describe('a request budget that runs out in the middle of a transaction', () => {
   it('commits nothing of it, not even through the next transaction on the same connection', async () => {
     const { createDb } = await import('../../lib/db/client');
-    const { withDatabaseBudget } = await import('../../lib/db/statement-deadline');
+    const { withRequestScope } = await import('../../lib/request-scope');
     // One connection, so the next transaction surely gets the one the budget ran out on.
     const single = createDb(inject('databaseUrl'), { poolSize: 1 });
     const name = `budget ${randomUUID()}`;
     let inserted = false;
     try {
       const budgetMs = 1_500;
-      const err = await withDatabaseBudget(Date.now() + budgetMs, () =>
+      const err = await withRequestScope(Date.now() + budgetMs, () =>
         withTransaction(single, async (trx) => {
           const now = new Date();
           await trx
