@@ -47,6 +47,8 @@ export interface Target {
   meaning: string;
   /** The same ratio for the raw statements, where one applies: what the database alone allows. */
   floor?: number | null;
+  /** The rule "≤ target, or ≤ the raw floor when that is higher": the floor relaxes the target. */
+  floorRelaxes?: boolean;
 }
 
 export interface Report {
@@ -155,6 +157,7 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
       target: 4,
       meaning: 'time per order, 100 lines ÷ 1 line',
       floor: ratio(p50('raw_100_lines'), p50('raw_1_line')),
+      floorRelaxes: true,
     },
     {
       key: 'order_hot_latency_vs_naive',
@@ -254,7 +257,7 @@ export function buildReport(ctx: BenchContext, machine: string, elapsedS: number
 export function met(t: Target): boolean | null {
   if (t.value === null) return null;
   if (t.op === '>=') return t.value >= t.target;
-  if (t.op === '<=') return t.value <= t.target;
+  if (t.op === '<=') return t.value <= (t.floorRelaxes && t.floor != null ? Math.max(t.target, t.floor) : t.target);
   return t.value === t.target;
 }
 
