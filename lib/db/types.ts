@@ -87,6 +87,17 @@ export interface StockShardsTable {
   sellable: ColumnType<number | null, never, never>;
 }
 
+/**
+ * Live products per price bucket (lib/products/price-counts.ts): width_cents 1 is one row per
+ * price, 100 one per whole currency unit (bucket = price_cents DIV width_cents). Only rows with
+ * products ≥ 1 exist.
+ */
+export interface ProductPriceCountsTable {
+  width_cents: number;
+  bucket: number;
+  products: number;
+}
+
 export interface CountersTable {
   name: string;
   value: number;
@@ -101,6 +112,7 @@ export interface DB {
   stock_shards: StockShardsTable;
   counters: CountersTable;
   product_search_terms: ProductSearchTermsTable;
+  product_price_counts: ProductPriceCountsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

@@ -6,6 +6,7 @@ import { distribute, insertShards, markShardsArchived } from '../stock/shards';
 import type { Sort } from './cursor';
 import type { ProductRecord } from './present';
 import { nameKeyOf, type SearchPlan } from './search';
+import { countPriced, movePriceCounts, pricesAdded } from './price-counts';
 import { addSearchTermsFor } from './search-index';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
@@ -23,8 +24,9 @@ export type NewProduct = NewProductRow & { stock: number; stock_shards?: number 
  * `rows` in one statement, with what every product comes with, in the caller's transaction: its
  * stock spread over `stock_shards` rows (one multi-row INSERT for all), one `created` stock
  * movement each (none for stock 0), the search index of the live ones (name_key on every row,
- * terms for live ones: lib/products/search-index.ts) and the live-product counter moved by the
- * live ones (last: it is the one lock every create and archive shares). The movements take the
+ * terms for live ones: lib/products/search-index.ts), the price histogram moved by the live ones
+ * (lib/products/price-counts.ts) and the live-product counter moved by the live ones (last: it is
+ * the one lock every create and archive shares). The movements take the
  * first row's `created_at` (callers insert rows made at one instant). Returns the ids in row order.
  *
  * A multi-row INSERT with a known row count ("simple insert") gets consecutive AUTO_INCREMENT ids
@@ -67,7 +69,9 @@ export async function insertProducts(trx: Kysely<DB>, products: NewProduct[]): P
     trx,
     rows.flatMap((row, i) => (row.archived_at == null ? [{ id: ids[i] as number, name: row.name }] : [])),
   );
-  await addToLiveProductCount(trx, rows.filter((row) => row.archived_at == null).length);
+  const live = rows.filter((row) => row.archived_at == null);
+  await movePriceCounts(trx, pricesAdded(live.map((row) => row.price_cents)));
+  await addToLiveProductCount(trx, live.length);
   return ids;
 }
 
@@ -107,11 +111,16 @@ export async function legacyStock(trx: Kysely<DB>, id: number): Promise<number> 
 }
 
 /**
- * Archives the product if it is live and returns the name it had (its search terms are found
- * from it); undefined when it is missing or already archived. The UPDATE takes the row lock first,
- * so the name read after it is the one archived. Its shards get `live` = 0 in the same transaction.
+ * Archives the product if it is live and returns the name and price it had (its search terms and
+ * its price histogram row are found from them); undefined when it is missing or already archived.
+ * The UPDATE takes the row lock first, so the row read after it is the one archived. Its shards get
+ * `live` = 0 in the same transaction.
  */
-export async function archiveLiveProduct(trx: Kysely<DB>, id: number, at: Date): Promise<string | undefined> {
+export async function archiveLiveProduct(
+  trx: Kysely<DB>,
+  id: number,
+  at: Date,
+): Promise<{ name: string; price_cents: number } | undefined> {
   const res = await trx
     .updateTable('products')
     .set({ archived_at: at, updated_at: at })
@@ -121,8 +130,12 @@ export async function archiveLiveProduct(trx: Kysely<DB>, id: number, at: Date):
   if (Number(res.numUpdatedRows) !== 1) return undefined;
   // The products row is locked by the UPDATE above: its shards next (the global lock order).
   await markShardsArchived(trx, id);
-  const row = await trx.selectFrom('products').select('name').where('id', '=', id).executeTakeFirstOrThrow();
-  return row.name;
+  const row = await trx
+    .selectFrom('products')
+    .select(['name', 'price_cents'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return { name: row.name, price_cents: Number(row.price_cents) };
 }
 
 /** The maintained count of live products (no COUNT(*) over the catalogue). */
@@ -343,6 +356,12 @@ export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: num
       WHERE t0.term = ${terms[0]} AND ${and(conditions)} LIMIT ${cap}`;
   } else if (filter.inStock === true && filter.minPriceCents === undefined && filter.maxPriceCents === undefined) {
     return countInStock(db, cap);
+  } else if (filter.inStock === undefined && filter.search === undefined) {
+    // A price range only: the maintained histogram (lib/products/price-counts.ts), until whose
+    // backfill has finished the products themselves.
+    const priced = await countPriced(db, filter.minPriceCents, filter.maxPriceCents, cap);
+    if (priced !== undefined) return priced;
+    inner = sql`SELECT 1 FROM products p WHERE ${and(conditions)} LIMIT ${cap}`;
   } else if (filter.minPriceCents === undefined && filter.maxPriceCents === undefined) {
     // Only in_stock=false, which no index holds: walk the rows in primary key order, several times
     // faster than looking each one up from the (archived_at, id) index.

@@ -8,6 +8,7 @@ import { recordMovements } from '../stock/ledger';
 import { distribute, lockProductShards, replaceShards, type ShardTotal, shardTotals } from '../stock/shards';
 import { encodeCursor, type Sort, specDigest } from './cursor';
 import { type ProductRecord, productVersion, toProduct } from './present';
+import { movePriceCounts } from './price-counts';
 import {
   addToLiveProductCount,
   archiveLiveProduct,
@@ -248,6 +249,12 @@ export async function updateProduct(
         updated_at: now,
       });
       if (renamed) await renameSearchTerms(trx, id, current.name, next.name);
+      if (next.price_cents !== current.price_cents) {
+        await movePriceCounts(trx, [
+          { priceCents: Number(current.price_cents), delta: -1 },
+          { priceCents: next.price_cents, delta: 1 },
+        ]);
+      }
       if (patch.stock !== undefined || patch.stock_shards !== undefined) {
         await replaceShards(trx, id, distribute(after.stock, after.stock_shards), shards.length > 0);
       }
@@ -264,10 +271,12 @@ export async function updateProduct(
 export async function archiveProduct(database: Kysely<DB>, id: number): Promise<void> {
   const now = new Date();
   await withTransaction(database, async (trx) => {
-    const name = await archiveLiveProduct(trx, id, now);
-    if (name === undefined) throw new ProductNotFoundError(id);
-    // Archived products are never listed: their terms go, so a search count needs no products row.
-    await removeSearchTerms(trx, id, name);
+    const archived = await archiveLiveProduct(trx, id, now);
+    if (archived === undefined) throw new ProductNotFoundError(id);
+    // Archived products are never listed: their terms go, so a search count needs no products row,
+    // and they leave the price histogram.
+    await removeSearchTerms(trx, id, archived.name);
+    await movePriceCounts(trx, [{ priceCents: archived.price_cents, delta: -1 }]);
     await addToLiveProductCount(trx, -1);
   });
 }

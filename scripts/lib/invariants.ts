@@ -1,5 +1,6 @@
 import { Kysely, sql } from 'kysely';
 import type { DB } from '../../lib/db/types';
+import { PRICE_COUNTS_READY, PRICE_WIDTHS } from '../../lib/products/price-counts';
 import { MAX_SHARDS, MIN_SHARDS } from '../../lib/products/schema';
 
 /**
@@ -21,7 +22,8 @@ export type InvariantName =
   | 'order_ledger'
   | 'movement_sign'
   | 'idempotency_key_without_order'
-  | 'live_products_counter';
+  | 'live_products_counter'
+  | 'price_counts';
 
 export interface Violation {
   invariant: InvariantName;
@@ -360,6 +362,61 @@ const CHECKS: Check[] = [
           actual: r.counter === null ? 'missing' : String(n(r.counter)),
         },
       ];
+    },
+  },
+  {
+    // The price histogram (lib/products/price-counts.ts) holds, at each width, exactly the live
+    // products grouped by price_cents DIV width, and no other row: no row at 0, none for a price
+    // without live products, no other width. Grouped in the order of idx_products_live_price and
+    // joined on the histogram's primary key; the stray rows are found from the histogram side.
+    name: 'price_counts',
+    run: async (db, limit) => {
+      const widths = sql.join(PRICE_WIDTHS.map((w) => sql`${w}`));
+      const live = PRICE_WIDTHS.map(
+        (w) => sql`
+          SELECT g.bucket, g.live, h.products FROM (
+            SELECT price_cents DIV ${w} AS bucket, COUNT(*) AS live FROM products
+             WHERE archived_at IS NULL GROUP BY price_cents DIV ${w}) g
+          LEFT JOIN product_price_counts h ON h.width_cents = ${w} AND h.bucket = g.bucket
+           WHERE h.products IS NULL OR h.products <> g.live`,
+      );
+      const found: Violation[] = [];
+      for (const [i, w] of PRICE_WIDTHS.entries()) {
+        const { rows } = await sql<{ bucket: unknown; live: unknown; products: unknown }>`
+          ${live[i]} ORDER BY g.bucket LIMIT ${limit}`.execute(db);
+        for (const r of rows)
+          found.push({
+            invariant: 'price_counts',
+            subject: `price_counts width ${w} bucket ${n(r.bucket)}`,
+            expected: `${n(r.live)} (live products)`,
+            actual: r.products === null ? 'no row' : String(n(r.products)),
+          });
+      }
+      const stray = await sql<{ width_cents: unknown; bucket: unknown; products: unknown }>`
+        SELECT h.width_cents, h.bucket, h.products FROM product_price_counts h
+         WHERE h.width_cents NOT IN (${widths})
+            OR NOT EXISTS (
+              SELECT 1 FROM products p
+               WHERE p.archived_at IS NULL
+                 AND p.price_cents >= h.bucket * h.width_cents AND p.price_cents < (h.bucket + 1) * h.width_cents)
+         ORDER BY h.width_cents, h.bucket LIMIT ${limit}`.execute(db);
+      for (const r of stray.rows)
+        found.push({
+          invariant: 'price_counts',
+          subject: `price_counts width ${n(r.width_cents)} bucket ${n(r.bucket)}`,
+          expected: 'no row (no live product)',
+          actual: String(n(r.products)),
+        });
+      const ready = await sql<{ value: unknown }>`
+        SELECT value FROM counters WHERE name = ${PRICE_COUNTS_READY}`.execute(db);
+      if (n(ready.rows[0]?.value) !== 1)
+        found.push({
+          invariant: 'price_counts',
+          subject: `counter ${PRICE_COUNTS_READY}`,
+          expected: '1 (the histogram was backfilled)',
+          actual: ready.rows[0] === undefined ? 'missing' : String(n(ready.rows[0].value)),
+        });
+      return found;
     },
   },
 ];

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { createDb } from '../../lib/db/client';
 import { migrateToLatest } from '../../lib/db/migrate';
 import type { DB } from '../../lib/db/types';
+import { movePriceCounts, pricesAdded } from '../../lib/products/price-counts';
 import { checkInvariants, type InvariantName } from '../../scripts/lib/invariants';
 import { createDatabase, dropDatabase, serverUrlOf, withDatabase } from '../../scripts/lib/mysql-server';
 
@@ -49,6 +50,7 @@ async function seedConsistentShop(
         .execute();
   }
   await db.updateTable('counters').set({ value: 3 }).where('name', '=', 'live_products').execute();
+  await movePriceCounts(db, pricesAdded([250, 500, 750]));
   const [p0, p1, p2] = products as [number, number, number];
   // P2 was created with 4, then adjusted to 3, then ordered empty.
   await db
@@ -352,6 +354,42 @@ describe('checkInvariants', () => {
       },
       expected: /^3 /,
       actual: /^4$/,
+    },
+    {
+      // A re-price behind the service's back: the histogram still counts the old price.
+      name: 'a product re-priced without moving the price histogram',
+      invariant: 'price_counts',
+      subject: () => 'price_counts width 1 bucket 501',
+      corrupt: async (db, s) => {
+        await db.updateTable('products').set({ price_cents: 501 }).where('id', '=', s.products[1]!).execute();
+      },
+      expected: /^1 \(live products\)$/,
+      actual: /^no row$/,
+    },
+    {
+      name: 'a price histogram row off by one',
+      invariant: 'price_counts',
+      subject: () => 'price_counts width 100 bucket 7',
+      corrupt: async (db) => {
+        await db
+          .updateTable('product_price_counts')
+          .set({ products: 2 })
+          .where('width_cents', '=', 100)
+          .where('bucket', '=', 7)
+          .execute();
+      },
+      expected: /^1 \(live products\)$/,
+      actual: /^2$/,
+    },
+    {
+      // Rows at 0 would make a bounded read of `cap` rows prove nothing: they are deleted.
+      name: 'a price histogram row left at 0',
+      invariant: 'price_counts',
+      subject: () => 'price_counts width 1 bucket 999',
+      corrupt: async (db) => {
+        await db.insertInto('product_price_counts').values({ width_cents: 1, bucket: 999, products: 0 }).execute();
+      },
+      actual: /^0$/,
     },
   ];
 

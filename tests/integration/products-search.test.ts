@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDb, db } from '../../lib/db/client';
 import { decodeCursor } from '../../lib/products/cursor';
+import { movePriceCounts } from '../../lib/products/price-counts';
 import { countMatching } from '../../lib/products/repository';
 import { searchPlanOf } from '../../lib/products/search';
 import {
@@ -257,6 +258,7 @@ describe('paging and totals', () => {
           INSERT INTO product_search_terms (term, product_id)
           SELECT ${w}, id FROM products WHERE name LIKE ${`${w} bulk %`}`.execute(trx);
         await sql`UPDATE counters SET value = value + ${n} WHERE name = 'live_products'`.execute(trx);
+        await movePriceCounts(trx, [{ priceCents: 100, delta: n }]);
       });
     const page = await list({ q: w, per_page: '3' });
     expect(page).toMatchObject({
