@@ -3,7 +3,7 @@ import type { DB } from '../db/types';
 import { chunkRows } from '../db/statement-size';
 
 /**
- * The price histogram (docs/decisions/0015-price-counts.md): how many live products have each
+ * The price histogram (docs/decisions/0015-maintained-search-counts.md): how many live products have each
  * price, in `product_price_counts`, at two widths: per cent (width_cents 1, bucket = price_cents)
  * and per whole currency unit (width_cents 100, bucket = price_cents DIV 100). A price-only
  * filter's `total` is read from it instead of counting up to 10,000 index entries of products.
@@ -108,10 +108,15 @@ export async function countPriced(
       SELECT products FROM product_price_counts
        WHERE width_cents = ${width} AND bucket BETWEEN ${from} AND ${to}
        ORDER BY width_cents, bucket LIMIT ${cap}) r`;
-  const parts =
+  const ranges: [width: number, from: number, to: number][] =
     first <= last
-      ? [part(1, lo, first * UNIT - 1), part(UNIT, first, last), part(1, (last + 1) * UNIT, hi)]
-      : [part(1, lo, hi)];
+      ? [
+          [1, lo, first * UNIT - 1],
+          [UNIT, first, last],
+          [1, (last + 1) * UNIT, hi],
+        ]
+      : [[1, lo, hi]];
+  const parts = ranges.filter(([, from, to]) => from <= to).map(([width, from, to]) => part(width, from, to));
   const { rows } = await sql<{ n: number | string; ready: number | string | null }>`
     SELECT ${sql.join(
       parts.map((p) => sql`(${p})`),

@@ -18,7 +18,7 @@ import { makeProduct } from '../support/factories';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 
 /*
- * The price histogram (docs/decisions/0015-price-counts.md): a price-only filter's total is read
+ * The price histogram (docs/decisions/0015-maintained-search-counts.md): a price-only filter's total is read
  * from product_price_counts, kept by every product write. Its own database, so the histogram and
  * the definition (live products by price) cover the whole catalogue and are compared after every
  * kind of write, with the check-invariants rule too. The ranges live in separate price regions, so

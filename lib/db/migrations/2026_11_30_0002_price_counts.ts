@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { isRetryableLockError } from '../errors';
 
 /*
- * The price histogram (docs/decisions/0015-price-counts.md): live products per price, per cent and
+ * The price histogram (docs/decisions/0015-maintained-search-counts.md): live products per price, per cent and
  * per whole currency unit, so a price-only filter's `total` reads a few histogram rows instead of
  * up to 10,000 product index entries. lib/products/price-counts.ts keeps it from then on.
  *   1. product_price_counts (width_cents, bucket, products). The code deployed before this runs
