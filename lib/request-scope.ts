@@ -1,13 +1,15 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /**
- * What one request carries through everything it awaits, for code deep in the stack that knows
- * nothing of HTTP: its tallies (lib/observability/counters.ts) and the deadline of its database
- * work (lib/db/statement-deadline.ts). AsyncLocalStorage keeps concurrent invocations in one
- * process (tests, serverless-offline --useInProcess) apart.
+ * What one HTTP request carries to code deep in the stack that knows nothing of HTTP: its tallies
+ * (lib/observability/counters.ts) and the deadline of its database work
+ * (lib/db/statement-deadline.ts).
  *
- * ONE AsyncLocalStorage for both: on Node 20 every instance in use adds work to every promise
- * and callback the process makes, whoever made it.
+ * It travels explicitly, never through AsyncLocalStorage: the handler chain (lib/http/handler.ts)
+ * makes one per invocation and hands the function database handles bound to it
+ * (`bindScope`, lib/db/client.ts), whose connections and transactions read it. On Node 20 an
+ * AsyncLocalStorage in use puts promise hooks on every promise the process makes; measured side by
+ * side on the order handler, that was ~20 µs of client CPU per order (docs/decisions/0014).
+ * Concurrent invocations in one process (tests, serverless-offline --useInProcess) stay apart
+ * because each holds its own handles.
  */
 export interface RequestCounts {
   dbRetries: number;
@@ -19,15 +21,22 @@ export interface RequestScope {
   deadlineAt: number | undefined;
 }
 
-const storage = new AsyncLocalStorage<RequestScope>();
-
-/** The current request's scope, undefined outside a request (scripts, migrations). */
-export function currentScope(): RequestScope | undefined {
-  return storage.getStore();
+/** A request's scope: fresh counts and its database deadline (a non-finite one is no bound). */
+export function newRequestScope(deadlineAt: number | undefined): RequestScope {
+  const deadline = deadlineAt !== undefined && Number.isFinite(deadlineAt) ? deadlineAt : undefined;
+  return { counts: { dbRetries: 0 }, deadlineAt: deadline };
 }
 
-/** A request's scope: fresh counts and its database deadline, in one `run`. */
-export function withRequestScope<T>(deadlineAt: number | undefined, fn: () => T): T {
-  const deadline = deadlineAt !== undefined && Number.isFinite(deadlineAt) ? deadlineAt : undefined;
-  return storage.run({ counts: { dbRetries: 0 }, deadlineAt: deadline }, fn);
+/**
+ * The scope of an invocation, found from its Lambda context object (one per invocation): the
+ * handler chain sets it, the observability middleware reads the counts from it.
+ */
+const byInvocation = new WeakMap<object, RequestScope>();
+
+export function setInvocationScope(context: object, scope: RequestScope): void {
+  byInvocation.set(context, scope);
+}
+
+export function invocationScope(context: object): RequestScope | undefined {
+  return byInvocation.get(context);
 }

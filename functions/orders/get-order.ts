@@ -1,11 +1,10 @@
-import { db, readDb } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
 import { getOrderRoute } from '../../lib/orders/routes';
 import { getOrder } from '../../lib/orders/service';
 
 /** 200 the order; 404 order_not_found (also for strings that cannot be order ids). */
-export const handler = endpoint(getOrderRoute, async ({ params }) =>
+export const handler = endpoint(getOrderRoute, async ({ params, db, readDb }) =>
   // The replica first; the writer when the replica has not caught up with a just-placed order.
   json(200, await getOrder(readDb(), params.id, db()), { 'Cache-Control': 'no-store' }),
 );

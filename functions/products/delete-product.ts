@@ -1,10 +1,9 @@
-import { db } from '../../lib/db/client';
 import { endpoint } from '../../lib/http/handler';
 import { noContent } from '../../lib/http/response';
 import { deleteProductRoute } from '../../lib/products/routes';
 import { archiveProduct } from '../../lib/products/service';
 
-export const handler = endpoint(deleteProductRoute, async ({ params }) => {
+export const handler = endpoint(deleteProductRoute, async ({ params, db }) => {
   await archiveProduct(db(), params.id);
   return noContent();
 });

@@ -3,8 +3,8 @@ import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
 import { healthRoute } from '../../lib/system/routes';
 
-export const handler = endpoint(healthRoute, async () => {
-  const up = await databaseIsUp();
+export const handler = endpoint(healthRoute, async ({ db }) => {
+  const up = await databaseIsUp(db());
   const body = { status: up ? 'ok' : 'degraded', database: up ? 'ok' : 'unreachable' };
   return json(up ? 200 : 503, body, { 'Cache-Control': 'no-store' });
 });

@@ -1,8 +1,16 @@
-import { Kysely, MysqlDialect } from 'kysely';
+import { Kysely, MysqlDialect, MysqlDriver } from 'kysely';
 import { config } from '../config';
-import { type DialectPool, poolFactory } from './pool';
+import type { RequestScope } from '../request-scope';
+import { poolFactory } from './pool';
 import { secretPool } from './secret-pool';
-import { registerPool, type SharedPool, sharedPool } from './session';
+import {
+  type PoolSource,
+  poolOf,
+  registerPool,
+  ScopedConnectionProvider,
+  type SharedPool,
+  sharedPool,
+} from './session';
 import { withStatementDeadlines } from './statement-deadline';
 import type { DB } from './types';
 
@@ -38,7 +46,7 @@ export function createDb(databaseUrl: string, options: CreateDbOptions = {}): Ky
     lockWaitTimeoutS,
     tls: cfg.dbTls,
   });
-  const pool: DialectPool = cfg.dbSecretArn
+  const pool: PoolSource = cfg.dbSecretArn
     ? async () => withStatementDeadlines(await secretPool(makePool), statementTimeoutMs)
     : withStatementDeadlines(makePool(), statementTimeoutMs);
   // One pool for Kysely and for the order path's sessions (session.ts), made once, ended once.
@@ -59,6 +67,41 @@ class PooledKysely extends Kysely<DB> {
     await super.destroy();
     await this.#pool.end();
   }
+}
+
+/**
+ * Bound handles share one dialect and one driver, used only for what Kysely asks a driver to do on
+ * a connection it was given (BEGIN, COMMIT, ROLLBACK, savepoints): their connections come from
+ * ScopedConnectionProvider, so the driver never makes a pool of its own.
+ */
+const boundDialect = new MysqlDialect({
+  pool: async () => {
+    throw new Error('a handle bound to a request has no pool of its own');
+  },
+});
+const boundDriver = new MysqlDriver({
+  pool: async () => {
+    throw new Error('a handle bound to a request has no pool of its own');
+  },
+});
+
+/**
+ * `db` for one request: the same pool, compiler and plugins, with every connection it takes (and
+ * every session transaction on it, session.ts) carrying the request's scope, so its statements
+ * get the request's deadline and its retries are counted (lib/request-scope.ts). A handle not made
+ * by createDb is returned as it is. Cheap: a new Kysely over the same executor, no pool.
+ */
+export function bindScope(db: Kysely<DB>, scope: RequestScope): Kysely<DB> {
+  const binding = poolOf(db);
+  if (!binding) return db;
+  const bound = new Kysely<DB>({
+    config: { dialect: boundDialect },
+    dialect: boundDialect,
+    driver: boundDriver,
+    executor: db.getExecutor().withConnectionProvider(new ScopedConnectionProvider(binding.pool, scope)),
+  });
+  registerPool(bound, binding.pool, scope);
+  return bound;
 }
 
 let writer: Kysely<DB> | undefined;

@@ -1,6 +1,16 @@
-import type { CompiledQuery, Kysely, MysqlPool, MysqlPoolConnection, MysqlQueryResult, QueryResult } from 'kysely';
+import type {
+  CompiledQuery,
+  ConnectionProvider,
+  DatabaseConnection,
+  Kysely,
+  MysqlPool,
+  MysqlPoolConnection,
+  MysqlQueryResult,
+  QueryResult,
+} from 'kysely';
+import type { RequestScope } from '../request-scope';
 import type { SqlExecutor } from './compiled';
-import type { DialectPool } from './pool';
+import type { ScopedPools } from './statement-deadline';
 import type { DB } from './types';
 
 /**
@@ -12,19 +22,23 @@ import type { DB } from './types';
  * budget; a QueryResult of the same shape as Kysely's MysqlDialect gives.
  */
 
+/** The deadline-wrapped pools (statement-deadline.ts), or a factory made on first use (secrets). */
+export type PoolSource = ScopedPools | (() => Promise<ScopedPools>);
+
 /** One pool for a Kysely instance and its sessions: made on first use, ended once. */
 export interface SharedPool {
-  get(): Promise<MysqlPool>;
+  /** The pool a request's work runs on (its deadline), or work outside requests (no scope). */
+  get(scope?: RequestScope): Promise<MysqlPool>;
   /** Ends the pool if it was made and is not ended yet (Kysely may never have used it). */
   end(): Promise<void>;
   /** What Kysely's MysqlDialect is given: the same pool, whose `end` is this one. */
   forKysely(): Promise<MysqlPool>;
 }
 
-export function sharedPool(pool: DialectPool): SharedPool {
-  let made: Promise<MysqlPool> | undefined;
+export function sharedPool(pool: PoolSource): SharedPool {
+  let made: Promise<ScopedPools> | undefined;
   let ended: Promise<void> | undefined;
-  const get = () => {
+  const make = () => {
     made ??= (typeof pool === 'function' ? pool() : Promise.resolve(pool)).catch((err: unknown) => {
       made = undefined; // e.g. Secrets Manager unreachable: the next request tries again
       throw err;
@@ -39,10 +53,10 @@ export function sharedPool(pool: DialectPool): SharedPool {
     return ended;
   };
   return {
-    get,
+    get: async (scope) => (await make()).pool(scope),
     end,
     forKysely: async () => {
-      const real = await get();
+      const real = (await make()).pool();
       return {
         getConnection: (callback) => real.getConnection(callback),
         end: (callback) => void end().then(() => callback(undefined)),
@@ -51,16 +65,27 @@ export function sharedPool(pool: DialectPool): SharedPool {
   };
 }
 
-const pools = new WeakMap<Kysely<DB>, SharedPool>();
-
-/** Called by createDb: `db`'s sessions run on `pool`, the one Kysely uses. */
-export function registerPool(db: Kysely<DB>, pool: SharedPool): void {
-  pools.set(db, pool);
+/** The pool behind a Kysely instance made by createDb, and the request scope it is bound to. */
+export interface PoolBinding {
+  pool: SharedPool;
+  scope: RequestScope | undefined;
 }
 
-/** The pool behind a Kysely instance made by createDb; undefined for any other. */
-export function poolOf(db: Kysely<DB>): SharedPool | undefined {
+const pools = new WeakMap<Kysely<DB>, PoolBinding>();
+
+/** Called by createDb and bindScope: `db`'s work runs on `pool`, the one Kysely uses, for `scope`. */
+export function registerPool(db: Kysely<DB>, pool: SharedPool, scope?: RequestScope): void {
+  pools.set(db, { pool, scope });
+}
+
+/** The pool behind a Kysely instance made by createDb or bindScope; undefined for any other. */
+export function poolOf(db: Kysely<DB>): PoolBinding | undefined {
   return pools.get(db);
+}
+
+/** The request scope a database handle is bound to (bindScope), undefined outside requests. */
+export function scopeOf(db: Kysely<DB>): RequestScope | undefined {
+  return pools.get(db)?.scope;
 }
 
 function acquire(pool: MysqlPool): Promise<MysqlPoolConnection> {
@@ -98,13 +123,14 @@ function toQueryResult<R>(result: MysqlQueryResult): QueryResult<R> {
  * reported) and rethrow. The connection goes back to the pool either way; mysql2 never hands out
  * one that failed fatally or was destroyed by a deadline.
  */
-export async function inSessionTransaction<T>(pool: SharedPool, fn: (sql: SqlExecutor) => Promise<T>): Promise<T> {
-  const conn = await acquire(await pool.get());
+export async function inSessionTransaction<T>(
+  pool: SharedPool,
+  fn: (sql: SqlExecutor) => Promise<T>,
+  scope?: RequestScope,
+): Promise<T> {
+  const conn = await acquire(await pool.get(scope));
   try {
-    const session: SqlExecutor = {
-      executeQuery: async <R>(query: CompiledQuery<R>) =>
-        toQueryResult<R>(await send(conn, query.sql, query.parameters)),
-    };
+    const session = new SessionConnection(conn);
     await send(conn, 'begin', []);
     let committed = false;
     try {
@@ -118,5 +144,41 @@ export async function inSessionTransaction<T>(pool: SharedPool, fn: (sql: SqlExe
     }
   } finally {
     conn.release();
+  }
+}
+
+/** Kysely's view of one pooled connection: statements straight to it, results shaped as MysqlDialect's. */
+class SessionConnection implements DatabaseConnection, SqlExecutor {
+  readonly #conn: MysqlPoolConnection;
+  constructor(conn: MysqlPoolConnection) {
+    this.#conn = conn;
+  }
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return toQueryResult<R>(await send(this.#conn, query.sql, query.parameters));
+  }
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const stream = this.#conn.query(query.sql, query.parameters as unknown[]).stream({ objectMode: true });
+    for await (const row of stream as AsyncIterable<R>) yield { rows: [row] };
+  }
+}
+
+/**
+ * Kysely's connections for a handle bound to a request (client.ts bindScope): each from the pool
+ * for that request's scope, so its statements keep the request's deadline.
+ */
+export class ScopedConnectionProvider implements ConnectionProvider {
+  readonly #pool: SharedPool;
+  readonly #scope: RequestScope;
+  constructor(pool: SharedPool, scope: RequestScope) {
+    this.#pool = pool;
+    this.#scope = scope;
+  }
+  async provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    const conn = await acquire(await this.#pool.get(this.#scope));
+    try {
+      return await consumer(new SessionConnection(conn));
+    } finally {
+      conn.release();
+    }
   }
 }

@@ -1,6 +1,6 @@
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult, MysqlStream, MysqlStreamOptions } from 'kysely';
 import type { PoolConnection } from 'mysql2';
-import { currentScope } from '../request-scope';
+import type { RequestScope } from '../request-scope';
 import type { ConnectionSource } from './pool';
 
 /**
@@ -10,10 +10,11 @@ import type { ConnectionSource } from './pool';
  *
  * Two limits, the smaller wins:
  * - every statement has its own deadline (DB_STATEMENT_TIMEOUT_MS);
- * - a request may carry a budget (the deadline of its scope, `withRequestScope` in
- *   lib/request-scope.ts, set by the HTTP handler from the Lambda's remaining time): waiting for a
- *   connection and each statement get only what is left of it, so however many lookups, connects
- *   or retries a request makes, it answers before its timeout.
+ * - a request may carry a budget (the deadline of its scope, lib/request-scope.ts, set by the HTTP
+ *   handler from the Lambda's remaining time): waiting for a connection and each statement get
+ *   only what is left of it, so however many lookups, connects or retries a request makes, it
+ *   answers before its timeout. The pool a request's handles use is `pool(scope)`; a connection
+ *   it hands out carries that scope until it is released.
  *
  * A statement that outlives its deadline destroys its connection: the pool must never hand out a
  * connection with a reply still owed on it. So does one refused because the budget is spent: the
@@ -25,13 +26,12 @@ const STATEMENT_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
 /** The code given when the request's budget ends while it waits for a connection. */
 const CONNECT_TIMEOUT = 'ETIMEDOUT';
 
-/** Milliseconds left of the current request's budget; undefined outside one (scripts, migrations). */
-export function remainingBudgetMs(): number | undefined {
-  const at = currentScope()?.deadlineAt;
+/** Milliseconds left of a request's budget; undefined outside one (scripts, migrations). */
+export function remainingBudgetMs(scope: RequestScope | undefined): number | undefined {
+  const at = scope?.deadlineAt;
   return at === undefined ? undefined : at - Date.now();
 }
 
-/** The error a statement past its deadline gives: mysql2's own for a query `timeout`, mapped to 503 with it. */
 const statementTimedOut = (): Error =>
   Object.assign(new Error('Query inactivity timeout'), {
     code: STATEMENT_TIMEOUT,
@@ -44,8 +44,8 @@ const outOfBudget = (code: string, what: string): Error =>
   Object.assign(new Error(`database budget of the request spent before ${what}`), { code });
 
 /** The deadline of a statement starting now: undefined for none, ≤ 0 when the budget is spent. */
-function statementDeadline(statementTimeoutMs: number): number | undefined {
-  const left = remainingBudgetMs();
+function statementDeadline(statementTimeoutMs: number, scope: RequestScope | undefined): number | undefined {
+  const left = remainingBudgetMs(scope);
   const own = statementTimeoutMs > 0 ? statementTimeoutMs : undefined;
   if (left === undefined) return own;
   return own === undefined ? left : Math.min(own, left);
@@ -53,16 +53,28 @@ function statementDeadline(statementTimeoutMs: number): number | undefined {
 
 type Streamable = { stream: <T>(options: MysqlStreamOptions) => MysqlStream<T> };
 
+/** The pools of one source: `pool(scope)` for a request's handles, `pool()` outside requests. */
+export interface ScopedPools {
+  pool(scope?: RequestScope): MysqlPool;
+  end(callback: (error: unknown) => void): void;
+}
+
+/** A pooled connection as this module hands it out: it knows the scope that holds it. */
+type ScopedConnection = MysqlPoolConnection & { scope: RequestScope | undefined };
+
 /** `source` with deadlines on each statement and on the wait for a connection. */
-export function withStatementDeadlines(source: ConnectionSource, statementTimeoutMs: number): MysqlPool {
-  const wrapped = new WeakMap<PoolConnection, MysqlPoolConnection>();
-  const wrap = (conn: PoolConnection): MysqlPoolConnection => {
+export function withStatementDeadlines(source: ConnectionSource, statementTimeoutMs: number): ScopedPools {
+  const wrapped = new WeakMap<PoolConnection, ScopedConnection>();
+  const wrap = (conn: PoolConnection, scope: RequestScope | undefined): ScopedConnection => {
     const existing = wrapped.get(conn);
-    if (existing) return existing;
+    if (existing) {
+      existing.scope = scope;
+      return existing;
+    }
     function query(sql: string, values: unknown[]): Streamable;
     function query(sql: string, values: unknown[], callback: (error: unknown, result: MysqlQueryResult) => void): void;
     function query(sql: string, values: unknown[], callback?: (error: unknown, result: MysqlQueryResult) => void) {
-      const timeout = statementDeadline(statementTimeoutMs);
+      const timeout = statementDeadline(statementTimeoutMs, connection.scope);
       // mysql2's Readable is the async-iterable stream Kysely asks for.
       if (!callback) {
         const streamTimeout = timeout === undefined ? undefined : Math.max(1, timeout);
@@ -98,16 +110,17 @@ export function withStatementDeadlines(source: ConnectionSource, statementTimeou
         callback(error, result as MysqlQueryResult);
       });
     }
-    const connection: MysqlPoolConnection = { query, release: () => conn.release() };
+    const connection: ScopedConnection = { query, release: () => conn.release(), scope };
     wrapped.set(conn, connection);
     return connection;
   };
   const none = undefined as unknown as MysqlPoolConnection;
-  return {
+  const end = (callback: (error: unknown) => void) => source.end(callback);
+  const poolFor = (scope: RequestScope | undefined): MysqlPool => ({
     getConnection(callback) {
-      const left = remainingBudgetMs();
+      const left = remainingBudgetMs(scope);
       if (left === undefined) {
-        source.getConnection((error, conn) => (error ? callback(error, none) : callback(null, wrap(conn))));
+        source.getConnection((error, conn) => (error ? callback(error, none) : callback(null, wrap(conn, scope))));
         return;
       }
       if (left <= 0) return callback(outOfBudget(CONNECT_TIMEOUT, 'a connection'), none);
@@ -126,9 +139,11 @@ export function withStatementDeadlines(source: ConnectionSource, statementTimeou
         settled = true;
         clearTimeout(timer);
         if (error) callback(error, none);
-        else callback(null, wrap(conn));
+        else callback(null, wrap(conn, scope));
       });
     },
-    end: (callback) => source.end(callback),
-  };
+    end,
+  });
+  const outside = poolFor(undefined);
+  return { pool: (scope) => (scope ? poolFor(scope) : outside), end };
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { SqlExecutor } from './compiled';
-import { inSessionTransaction, poolOf } from './session';
+import type { RequestScope } from '../request-scope';
+import { inSessionTransaction, poolOf, scopeOf } from './session';
 import { config } from '../config';
 import { BusyError } from '../errors';
 import { countRetry } from '../observability/counters';
@@ -43,7 +44,7 @@ export function withTransaction<T>(
   fn: (trx: Transaction<DB>, attempt: number) => Promise<T>,
   opts: TransactionOptions = {},
 ): Promise<T> {
-  return retrying((attempt) => runOnce(db, (trx) => fn(trx, attempt)), opts);
+  return retrying((attempt) => runOnce(db, (trx) => fn(trx, attempt)), opts, scopeOf(db));
 }
 
 /**
@@ -57,16 +58,26 @@ export function withSqlTransaction<T>(
   fn: (sql: SqlExecutor, attempt: number) => Promise<T>,
   opts: TransactionOptions = {},
 ): Promise<T> {
-  const pool = poolOf(db);
+  const binding = poolOf(db);
   return retrying(
     (attempt) =>
-      pool ? inSessionTransaction(pool, (sql) => fn(sql, attempt)) : runOnce(db, (trx) => fn(trx, attempt)),
+      binding
+        ? inSessionTransaction(binding.pool, (sql) => fn(sql, attempt), binding.scope)
+        : runOnce(db, (trx) => fn(trx, attempt)),
     opts,
+    binding?.scope,
   );
 }
 
-/** Runs attempt 0, 1, … until one succeeds, retrying deadlocks and lock-wait timeouts only. */
-async function retrying<T>(run: (attempt: number) => Promise<T>, opts: TransactionOptions): Promise<T> {
+/**
+ * Runs attempt 0, 1, … until one succeeds, retrying deadlocks and lock-wait timeouts only, within
+ * the budget of the request `scope` (that of the handle the transaction runs on), whose retries it counts.
+ */
+async function retrying<T>(
+  run: (attempt: number) => Promise<T>,
+  opts: TransactionOptions,
+  scope: RequestScope | undefined,
+): Promise<T> {
   const maxRetries = opts.maxRetries ?? config().dbMaxRetries;
   const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
   const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
@@ -80,11 +91,11 @@ async function retrying<T>(run: (attempt: number) => Promise<T>, opts: Transacti
       if (!isRetryableLockError(err)) throw err;
       const delay = baseDelayMs * 2 ** attempt * (1 + Math.random());
       // Nor unless the request's database budget (statement-deadline.ts) still holds a full lock wait.
-      const left = remainingBudgetMs();
+      const left = remainingBudgetMs(scope);
       const outOfTime =
         Date.now() - started + delay + lockWaitMs > budgetMs || (left !== undefined && left < delay + lockWaitMs);
       if (attempt >= maxRetries || outOfTime) throw new BusyError(err);
-      countRetry();
+      countRetry(scope);
       opts.onRetry?.(err, attempt + 1);
       await sleep(delay);
     }

@@ -2,7 +2,10 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { observability } from '../observability/middleware';
-import { withRequestScope } from '../request-scope';
+import type { Kysely } from 'kysely';
+import { bindScope, db, readDb } from '../db/client';
+import type { DB } from '../db/types';
+import { invocationScope, newRequestScope, type RequestScope, setInvocationScope } from '../request-scope';
 import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
 import { httpStatusOf, PROBLEM_CONTENT_TYPE, problemOf, toAppError } from './problem';
@@ -24,6 +27,29 @@ export interface RequestInput<B, Q, P> {
   requestId: string;
   event: Event;
   context: Context;
+  /** The writer, bound to this request (its database deadline, its retry count): lib/db/client.ts bindScope. */
+  db: () => Kysely<DB>;
+  /** The read endpoint (DATABASE_READ_URL, else the writer), bound to this request. */
+  readDb: () => Kysely<DB>;
+}
+
+/** The database handles of one request: made when first asked for, bound to its scope. */
+function handlesOf(scope: RequestScope): { db: () => Kysely<DB>; readDb: () => Kysely<DB> } {
+  let writer: Kysely<DB> | undefined;
+  let reader: Kysely<DB> | undefined;
+  const writerDb = () => {
+    writer ??= bindScope(db(), scope);
+    return writer;
+  };
+  return {
+    db: writerDb,
+    readDb: () => {
+      const r = readDb();
+      if (r === db()) return writerDb();
+      reader ??= bindScope(r, scope);
+      return reader;
+    },
+  };
 }
 
 /**
@@ -74,6 +100,16 @@ export function responseReserveMs(remainingMs: number): number {
   return Math.max(1_500, Math.round(remainingMs * 0.3));
 }
 
+/** The scope `invoke` made for this invocation (a fresh unbounded one if the chain was entered some other way). */
+function invocationScopeOrNew(context: Context): RequestScope {
+  let scope = invocationScope(context);
+  if (!scope) {
+    scope = newRequestScope(databaseDeadline(context));
+    setInvocationScope(context, scope);
+  }
+  return scope;
+}
+
 /** When the request's database work must be done: Lambda's remaining time, less the reserve. */
 function databaseDeadline(context: Context): number | undefined {
   const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NaN;
@@ -107,6 +143,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       },
       route.query ? query.errors : [],
     );
+    const scope = invocationScopeOrNew(context);
     return fn({
       body: input.body as B,
       query: input.query as Q,
@@ -115,13 +152,16 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       requestId: context.awsRequestId,
       event,
       context,
+      ...handlesOf(scope),
     });
   });
-  // Per-request counters (DB retries) are bumped deep in services; the scope must span the whole chain.
   // Database work must end before the function's timeout, however many lookups, connects or retries
   // the request makes: it gets what Lambda says is left, less time to answer (lib/db/statement-deadline.ts).
-  const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> =>
-    withRequestScope(databaseDeadline(context), () => handler(event, context));
+  // The scope is made before the chain runs, so the observability middleware reads its retry count.
+  const invoke = (event: Event, context: Context): Promise<APIGatewayProxyResultV2> => {
+    setInvocationScope(context, newRequestScope(databaseDeadline(context)));
+    return handler(event, context);
+  };
   // The declaration rides along so a test can check that each handler serves the route it is deployed for.
   return Object.assign(invoke, { route });
 }

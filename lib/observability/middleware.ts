@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { AppError } from '../errors';
+import { invocationScope } from '../request-scope';
 import { requestCounts } from './counters';
 import { logger } from './logger';
 import { publishRequestMetrics } from './metrics';
@@ -54,7 +55,7 @@ function finish(request: HttpRequest, orderMetrics: boolean): void {
   const error = request.error instanceof AppError ? request.error : undefined;
   const route = routeOf(event);
   const requestId = request.context.awsRequestId;
-  const dbRetries = requestCounts()?.dbRetries ?? 0;
+  const dbRetries = requestCounts(invocationScope(request.context))?.dbRetries ?? 0;
 
   // Only facts about the request: never headers (Authorization, cookies), query strings or bodies.
   const line = {

@@ -7,6 +7,7 @@ import { InsufficientStockError } from '../../lib/errors';
 import { endpoint } from '../../lib/http/handler';
 import { json } from '../../lib/http/response';
 import { countRetry } from '../../lib/observability/counters';
+import { invocationScope } from '../../lib/request-scope';
 import { resetLoggerForTests } from '../../lib/observability/logger';
 import { resetMetricsForTests } from '../../lib/observability/metrics';
 import { handler as createOrder } from '../../functions/orders/create-order';
@@ -73,9 +74,9 @@ const adminEcho = endpoint(
 const crashing = endpoint({ functionName: 'test' }, async () => {
   throw new Error('kaboom: connection string mysql://root:pw@db/shop');
 });
-const placing = endpoint({ functionName: 'test', orderMetrics: true }, async () => {
-  countRetry();
-  countRetry();
+const placing = endpoint({ functionName: 'test', orderMetrics: true }, async ({ context }) => {
+  countRetry(invocationScope(context));
+  countRetry(invocationScope(context));
   return json(201, { id: 'ord_x' });
 });
 const replaying = endpoint({ functionName: 'test', orderMetrics: true }, async () =>
@@ -85,9 +86,9 @@ const shortOfStock = endpoint({ functionName: 'test', orderMetrics: true }, asyn
   throw new InsufficientStockError([{ product_id: 1, requested: 5, available: 2 }]);
 });
 const retrying = (n: number) =>
-  endpoint({ functionName: 'test' }, async () => {
+  endpoint({ functionName: 'test' }, async ({ context }) => {
     for (let i = 0; i < n; i++) {
-      countRetry();
+      countRetry(invocationScope(context));
       await new Promise((r) => setImmediate(r));
     }
     return json(200, {});

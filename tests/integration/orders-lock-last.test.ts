@@ -10,11 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { db } from '../../lib/db/client';
+import { bindScope, db } from '../../lib/db/client';
 import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { InsufficientStockError, UnknownProductError } from '../../lib/errors';
-import { requestCounts } from '../../lib/observability/counters';
-import { withRequestScope } from '../../lib/request-scope';
+import { newRequestScope } from '../../lib/request-scope';
 import { MAX_ORDER_LINES } from '../../lib/orders/schema';
 import { cancelOrder, getOrder, placeOrder } from '../../lib/orders/service';
 import { ledgerSum, makeProduct, stockOf, tableCounts } from '../support/factories';
@@ -401,14 +400,14 @@ describe('lines written before the lock take no lock on their product (no foreig
   it('a hot product: 96 orders from 16 sessions at once end without one deadlock retry, stock = ledger', async () => {
     const p = await makeProduct({ stock: 1_000 });
     let retries = 0;
-    const one = () =>
-      withRequestScope(undefined, async () => {
-        try {
-          await placeOrder(db(), { products: lines([p.id, 1]) });
-        } finally {
-          retries += requestCounts()?.dbRetries ?? 0;
-        }
-      });
+    const one = async () => {
+      const scope = newRequestScope(undefined);
+      try {
+        await placeOrder(bindScope(db(), scope), { products: lines([p.id, 1]) });
+      } finally {
+        retries += scope.counts.dbRetries;
+      }
+    };
     const queue = Array.from({ length: 96 }, () => one);
     await Promise.all(
       Array.from({ length: 16 }, async () => {

@@ -366,33 +366,31 @@ describe('withTransaction', () => {
 
 describe('a request budget that runs out in the middle of a transaction', () => {
   it('commits nothing of it, not even through the next transaction on the same connection', async () => {
-    const { createDb } = await import('../../lib/db/client');
-    const { withRequestScope } = await import('../../lib/request-scope');
+    const { bindScope, createDb } = await import('../../lib/db/client');
+    const { newRequestScope } = await import('../../lib/request-scope');
     // One connection, so the next transaction surely gets the one the budget ran out on.
     const single = createDb(inject('databaseUrl'), { poolSize: 1 });
     const name = `budget ${randomUUID()}`;
     let inserted = false;
     try {
       const budgetMs = 1_500;
-      const err = await withRequestScope(Date.now() + budgetMs, () =>
-        withTransaction(single, async (trx) => {
-          const now = new Date();
-          await trx
-            .insertInto('products')
-            .values({
-              name,
-              description: '',
-              price_cents: 1,
-              archived_at: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-          inserted = true;
-          await new Promise((r) => setTimeout(r, budgetMs + 200));
-          await sql`SELECT 1`.execute(trx); // refused at once: the budget is spent
-        }),
-      ).catch((e: unknown) => e);
+      const err = await withTransaction(bindScope(single, newRequestScope(Date.now() + budgetMs)), async (trx) => {
+        const now = new Date();
+        await trx
+          .insertInto('products')
+          .values({
+            name,
+            description: '',
+            price_cents: 1,
+            archived_at: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        inserted = true;
+        await new Promise((r) => setTimeout(r, budgetMs + 200));
+        await sql`SELECT 1`.execute(trx); // refused at once: the budget is spent
+      }).catch((e: unknown) => e);
       expect(inserted).toBe(true);
       expect(isConnectionError(err)).toBe(true);
       await withTransaction(single, async (trx) => {
