@@ -121,6 +121,31 @@ export function readDb(): Kysely<DB> {
   return reader;
 }
 
+const handles = new WeakMap<RequestScope, { writer?: Kysely<DB>; reader?: Kysely<DB> }>();
+
+/** The process-wide writer bound to one request's scope (made once per request): for handlers. */
+export function dbFor(scope: RequestScope): Kysely<DB> {
+  let h = handles.get(scope);
+  if (!h) {
+    h = {};
+    handles.set(scope, h);
+  }
+  h.writer ??= bindScope(db(), scope);
+  return h.writer;
+}
+
+/** readDb() bound to one request's scope: the writer's handle when there is no read endpoint. */
+export function readDbFor(scope: RequestScope): Kysely<DB> {
+  if (readDb() === db()) return dbFor(scope);
+  let h = handles.get(scope);
+  if (!h) {
+    h = {};
+    handles.set(scope, h);
+  }
+  h.reader ??= bindScope(readDb(), scope);
+  return h.reader;
+}
+
 /** Closes the process-wide pools (tests, scripts). */
 export async function closeDb(): Promise<void> {
   const all = [writer, reader].filter((d): d is Kysely<DB> => d !== undefined);

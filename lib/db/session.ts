@@ -147,6 +147,13 @@ export async function inSessionTransaction<T>(
   }
 }
 
+function withCallerStack(err: unknown, here: Error): unknown {
+  if (err instanceof Error && typeof err.stack === 'string' && here.stack) {
+    err.stack += `\n${here.stack.split('\n').slice(1).join('\n')}`;
+  }
+  return err;
+}
+
 /** Kysely's view of one pooled connection: statements straight to it, results shaped as MysqlDialect's. */
 class SessionConnection implements DatabaseConnection, SqlExecutor {
   readonly #conn: MysqlPoolConnection;
@@ -154,7 +161,13 @@ class SessionConnection implements DatabaseConnection, SqlExecutor {
     this.#conn = conn;
   }
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return toQueryResult<R>(await send(this.#conn, query.sql, query.parameters));
+    try {
+      return toQueryResult<R>(await send(this.#conn, query.sql, query.parameters));
+    } catch (err) {
+      // The driver's stack ends in its socket handler; the awaiting callers (lib/, functions/) are
+      // added, as Kysely's own connection does, so a logged 500 names the code that sent it.
+      throw withCallerStack(err, new Error());
+    }
   }
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const stream = this.#conn.query(query.sql, query.parameters as unknown[]).stream({ objectMode: true });

@@ -2,9 +2,6 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { observability } from '../observability/middleware';
-import type { Kysely } from 'kysely';
-import { bindScope, db, readDb } from '../db/client';
-import type { DB } from '../db/types';
 import { invocationScope, newRequestScope, type RequestScope, setInvocationScope } from '../request-scope';
 import { adminApiKeys } from '../secrets';
 import { assertAdmin } from './auth';
@@ -27,29 +24,12 @@ export interface RequestInput<B, Q, P> {
   requestId: string;
   event: Event;
   context: Context;
-  /** The writer, bound to this request (its database deadline, its retry count): lib/db/client.ts bindScope. */
-  db: () => Kysely<DB>;
-  /** The read endpoint (DATABASE_READ_URL, else the writer), bound to this request. */
-  readDb: () => Kysely<DB>;
-}
-
-/** The database handles of one request: made when first asked for, bound to its scope. */
-function handlesOf(scope: RequestScope): { db: () => Kysely<DB>; readDb: () => Kysely<DB> } {
-  let writer: Kysely<DB> | undefined;
-  let reader: Kysely<DB> | undefined;
-  const writerDb = () => {
-    writer ??= bindScope(db(), scope);
-    return writer;
-  };
-  return {
-    db: writerDb,
-    readDb: () => {
-      const r = readDb();
-      if (r === db()) return writerDb();
-      reader ??= bindScope(r, scope);
-      return reader;
-    },
-  };
+  /**
+   * The request's scope (database deadline, retry count): a function that uses the database takes
+   * its handles for it, `dbFor(scope)` / `readDbFor(scope)` (lib/db/client.ts). The chain itself
+   * never loads the database client, so functions without one (docs, 404) do not bundle it.
+   */
+  scope: RequestScope;
 }
 
 /**
@@ -152,7 +132,7 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       requestId: context.awsRequestId,
       event,
       context,
-      ...handlesOf(scope),
+      scope,
     });
   });
   // Database work must end before the function's timeout, however many lookups, connects or retries
