@@ -87,6 +87,12 @@ export interface StockShardsTable {
   sellable: ColumnType<number | null, never, never>;
 }
 
+/** How many rows product_search_terms has for each term: its live products (only rows ≥ 1 exist). */
+export interface ProductSearchTermCountsTable {
+  term: string;
+  products: number;
+}
+
 /**
  * Live products per price bucket (lib/products/price-counts.ts): width_cents 1 is one row per
  * price, 100 one per whole currency unit (bucket = price_cents DIV width_cents). Only rows with
@@ -113,6 +119,7 @@ export interface DB {
   counters: CountersTable;
   product_search_terms: ProductSearchTermsTable;
   product_price_counts: ProductPriceCountsTable;
+  product_search_term_counts: ProductSearchTermCountsTable;
 }
 
 export type ProductRow = Selectable<ProductsTable>;

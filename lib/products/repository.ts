@@ -7,7 +7,7 @@ import type { Sort } from './cursor';
 import type { ProductRecord } from './present';
 import { nameKeyOf, type SearchPlan } from './search';
 import { countPriced, movePriceCounts, pricesAdded } from './price-counts';
-import { addSearchTermsFor } from './search-index';
+import { addSearchTermsFor, countTerm } from './search-index';
 
 /** Product queries. Each takes the database or a transaction first, so it runs inside or outside one. */
 
@@ -335,8 +335,10 @@ export async function listMatching(db: Kysely<DB>, filter: ListFilter, w: Window
 
 /**
  * How many live products match `filter`, counting no further than `cap` (a filtered list never
- * counts a million rows). With a search only, the terms table alone answers: archived products
- * have no terms.
+ * counts a million rows). Maintained counts answer the commonest filters alone
+ * (docs/decisions/0015-maintained-search-counts.md): a single search term, its count; a price
+ * range, the price histogram. Otherwise the matches are counted up to `cap`: with a search only,
+ * the terms table alone answers (archived products have no terms).
  */
 export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: number): Promise<number> {
   const terms = filter.search?.terms ?? [];
@@ -347,7 +349,13 @@ export async function countMatching(db: Kysely<DB>, filter: ListFilter, cap: num
     (filter.search?.wordStarts.length ?? 0) === 0 &&
     (filter.search?.contains.length ?? 0) === 0;
   let inner: RawBuilder<unknown>;
-  if (termsOnly) {
+  if (termsOnly && terms.length === 1) {
+    // One term and nothing else: its maintained count (lib/products/search-index.ts), until whose
+    // backfill has finished its rows.
+    const counted = await countTerm(db, terms[0] as string, cap);
+    if (counted !== undefined) return counted;
+    inner = sql`SELECT 1 FROM product_search_terms t0 WHERE t0.term = ${terms[0]} LIMIT ${cap}`;
+  } else if (termsOnly) {
     const joins = termJoins(terms, 1, 't0.product_id');
     inner = sql`SELECT 1 FROM product_search_terms t0 ${joins} WHERE t0.term = ${terms[0]} LIMIT ${cap}`;
   } else if (terms.length > 0) {

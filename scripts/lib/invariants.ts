@@ -2,6 +2,7 @@ import { Kysely, sql } from 'kysely';
 import type { DB } from '../../lib/db/types';
 import { PRICE_COUNTS_READY, PRICE_WIDTHS } from '../../lib/products/price-counts';
 import { MAX_SHARDS, MIN_SHARDS } from '../../lib/products/schema';
+import { TERM_COUNTS_READY } from '../../lib/products/search-index';
 
 /**
  * The data invariants the service promises, checked with set-based SQL (one GROUP BY per rule,
@@ -23,7 +24,8 @@ export type InvariantName =
   | 'movement_sign'
   | 'idempotency_key_without_order'
   | 'live_products_counter'
-  | 'price_counts';
+  | 'price_counts'
+  | 'term_counts';
 
 export interface Violation {
   invariant: InvariantName;
@@ -410,6 +412,49 @@ const CHECKS: Check[] = [
           invariant: 'price_counts',
           subject: `counter ${PRICE_COUNTS_READY}`,
           expected: '1 (the histogram was backfilled)',
+          actual: ready.rows[0] === undefined ? 'missing' : String(n(ready.rows[0].value)),
+        });
+      return found;
+    },
+  },
+  {
+    // Each term's count (lib/products/search-index.ts) is its number of product_search_terms rows
+    // (its live products: archived ones have no terms), and no count row exists without rows. The
+    // terms are grouped in primary-key order first, then joined to the counts by their key.
+    name: 'term_counts',
+    run: async (db, limit) => {
+      const found: Violation[] = [];
+      const { rows } = await sql<{ term: string; live: unknown; products: unknown }>`
+        SELECT g.term, g.live, c.products FROM (
+          SELECT term, COUNT(*) AS live FROM product_search_terms GROUP BY term) g
+        LEFT JOIN product_search_term_counts c ON c.term = g.term
+         WHERE c.products IS NULL OR c.products <> g.live
+         ORDER BY g.term LIMIT ${limit}`.execute(db);
+      for (const r of rows)
+        found.push({
+          invariant: 'term_counts',
+          subject: `term ${JSON.stringify(r.term)}`,
+          expected: `${n(r.live)} (products with the term)`,
+          actual: r.products === null ? 'no count row' : String(n(r.products)),
+        });
+      const stray = await sql<{ term: string; products: unknown }>`
+        SELECT c.term, c.products FROM product_search_term_counts c
+         WHERE c.products <= 0 OR NOT EXISTS (SELECT 1 FROM product_search_terms t WHERE t.term = c.term)
+         ORDER BY c.term LIMIT ${limit}`.execute(db);
+      for (const r of stray.rows)
+        found.push({
+          invariant: 'term_counts',
+          subject: `term ${JSON.stringify(r.term)}`,
+          expected: 'no count row (no product has the term)',
+          actual: String(n(r.products)),
+        });
+      const ready = await sql<{ value: unknown }>`
+        SELECT value FROM counters WHERE name = ${TERM_COUNTS_READY}`.execute(db);
+      if (n(ready.rows[0]?.value) !== 1)
+        found.push({
+          invariant: 'term_counts',
+          subject: `counter ${TERM_COUNTS_READY}`,
+          expected: '1 (the term counts were backfilled)',
           actual: ready.rows[0] === undefined ? 'missing' : String(n(ready.rows[0].value)),
         });
       return found;

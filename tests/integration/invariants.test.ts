@@ -391,6 +391,27 @@ describe('checkInvariants', () => {
       },
       actual: /^0$/,
     },
+    {
+      // A term written behind the service's back: its count row is missing.
+      name: 'a search term without its count',
+      invariant: 'term_counts',
+      subject: () => 'term "p"',
+      corrupt: async (db, s) => {
+        await db.insertInto('product_search_terms').values({ term: 'p', product_id: s.products[0]! }).execute();
+      },
+      expected: /^1 \(products with the term\)$/,
+      actual: /^no count row$/,
+    },
+    {
+      name: 'a term count left behind by a product that lost the term',
+      invariant: 'term_counts',
+      subject: () => 'term "gone"',
+      corrupt: async (db) => {
+        await db.insertInto('product_search_term_counts').values({ term: 'gone', products: 1 }).execute();
+      },
+      expected: /^no count row/,
+      actual: /^1$/,
+    },
   ];
 
   for (const c of corruptions) {

@@ -259,6 +259,7 @@ describe('paging and totals', () => {
           SELECT ${w}, id FROM products WHERE name LIKE ${`${w} bulk %`}`.execute(trx);
         await sql`UPDATE counters SET value = value + ${n} WHERE name = 'live_products'`.execute(trx);
         await movePriceCounts(trx, [{ priceCents: 100, delta: n }]);
+        await sql`INSERT INTO product_search_term_counts (term, products) VALUES (${w}, ${n})`.execute(trx);
       });
     const page = await list({ q: w, per_page: '3' });
     expect(page).toMatchObject({

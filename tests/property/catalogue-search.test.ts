@@ -88,6 +88,7 @@ async function emptyCatalogue(): Promise<void> {
   await sql`DELETE FROM stock_shards`.execute(db());
   await sql`DELETE FROM products`.execute(db());
   await sql`DELETE FROM product_price_counts`.execute(db());
+  await sql`DELETE FROM product_search_term_counts`.execute(db());
   await sql`UPDATE counters SET value = 0 WHERE name = 'live_products'`.execute(db());
 }
 
