@@ -16,7 +16,9 @@ import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-
  * queries (q, price range, in_stock, sort, per_page). The handler's answer, followed cursor by
  * cursor, must be exactly the model's filtered and sorted list, with the model's total. A second
  * property interleaves writes between pages (creates, archives, re-prices, renames, restocks): every
- * product that matched and did not change meanwhile must come exactly once, in order.
+ * product that matched and did not change meanwhile must come exactly once, in order; after the
+ * writes, the totals of the query, of its price range alone and of its q alone are the model's
+ * (the last two come from maintained counts).
  * Runs in a database of its own, emptied before each case, so the model is the whole catalogue.
  */
 
@@ -201,12 +203,8 @@ describe('GET /products against a model', () => {
     const changed = new Set<number>();
     const pending = [...writes];
 
-    const seen: number[] = [];
-    let body = await page(wire(q));
-    seen.push(...body.products.map((p) => p.id));
-    while (body.next_cursor !== null) {
-      expect(seen.length, 'the cursor walk does not end').toBeLessThan(MAX_PAGES * q.perPage);
-      const w = pending.shift();
+    /** Applies one write to the catalogue and the model. */
+    const apply = async (w: (typeof writes)[number] | undefined): Promise<void> => {
       const live = model.filter((p) => !p.archived);
       const target = w && 'pick' in w && live.length > 0 ? live[w.pick % live.length] : undefined;
       if (w?.kind === 'create') {
@@ -243,6 +241,14 @@ describe('GET /products against a model', () => {
         target.stock = w.stock;
         changed.add(target.id);
       }
+    };
+
+    const seen: number[] = [];
+    let body = await page(wire(q));
+    seen.push(...body.products.map((p) => p.id));
+    while (body.next_cursor !== null) {
+      expect(seen.length, 'the cursor walk does not end').toBeLessThan(MAX_PAGES * q.perPage);
+      await apply(pending.shift());
       body = await page({ ...wire(q), cursor: body.next_cursor });
       seen.push(...body.products.map((p) => p.id));
     }
@@ -250,5 +256,22 @@ describe('GET /products against a model', () => {
     const stable = before.filter((p) => !changed.has(p.id)).map((p) => p.id);
     const stableSeen = seen.filter((id) => stable.includes(id));
     expect(stableSeen).toEqual(stable);
+
+    // The rest of the writes, then the totals: of the query, of its price range alone and of its
+    // q alone. Price-only and one-term totals come from maintained counts (the price histogram,
+    // per-term counts), which every create, archive, re-price and rename above moved.
+    for (const w of pending) await apply(w);
+    const variants = [
+      q,
+      { ...q, q: undefined, inStock: undefined },
+      { ...q, min: undefined, max: undefined, inStock: undefined },
+    ];
+    for (const v of variants) {
+      const totals = await page(wire(v));
+      expect(totals, JSON.stringify(wire(v))).toMatchObject({
+        total: model.filter((p) => matches(p, v)).length,
+        total_is_exact: true,
+      });
+    }
   });
 });
