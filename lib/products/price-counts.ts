@@ -66,11 +66,11 @@ export async function movePriceCounts(db: Kysely<DB>, moves: readonly PriceMove[
   }
   const lowered = rows.filter((r) => r.products < 0);
   for (const width of PRICE_WIDTHS) {
-    const buckets = lowered.filter((r) => r.width_cents === width).map((r) => r.bucket);
-    for (let i = 0; i < buckets.length; i += 1_000) {
+    const buckets = lowered.filter((r) => r.width_cents === width).map((r) => ({ bucket: r.bucket }));
+    for (const chunk of chunkRows(buckets)) {
       await sql`
         DELETE FROM product_price_counts
-         WHERE width_cents = ${width} AND bucket IN (${sql.join(buckets.slice(i, i + 1_000))}) AND products = 0`.execute(
+         WHERE width_cents = ${width} AND bucket IN (${sql.join(chunk.map((r) => r.bucket))}) AND products = 0`.execute(
         db,
       );
     }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { isRetryableLockError } from '../errors';
+import { chunkRows } from '../statement-size';
 
 /*
  * The price histogram (docs/decisions/0015-maintained-search-counts.md): live products per price, per cent and
@@ -59,13 +60,11 @@ async function backfillRange(db: Kysely<unknown>, from: number, to: number | und
       trx,
     );
     const all = [...fine, ...coarse].sort((a, b) => a.width_cents - b.width_cents || a.bucket - b.bucket);
-    // 1,000 rows of three numbers stay far under the 16 KB statement size.
-    for (let i = 0; i < all.length; i += 1_000) {
+    // Under the 16 KB statement size that RDS Proxy pins a session for.
+    for (const chunk of chunkRows(all)) {
       await sql`
         INSERT INTO product_price_counts (width_cents, bucket, products)
-        VALUES ${sql.join(all.slice(i, i + 1_000).map((r) => sql`(${r.width_cents}, ${r.bucket}, ${r.products})`))}`.execute(
-        trx,
-      );
+        VALUES ${sql.join(chunk.map((r) => sql`(${r.width_cents}, ${r.bucket}, ${r.products})`))}`.execute(trx);
     }
   });
 }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { isRetryableLockError } from '../errors';
+import { chunkRows } from '../statement-size';
 
 /*
  * Per-term counts (docs/decisions/0015-maintained-search-counts.md): how many live products have
@@ -30,11 +31,12 @@ async function backfillRange(db: Kysely<unknown>, from: string, to: string | und
        GROUP BY term
        LOCK IN SHARE MODE`.execute(trx);
     await sql`DELETE FROM product_search_term_counts WHERE term >= ${from} ${below}`.execute(trx);
-    // 500 rows of a term of at most 12 characters (48 bytes) and a count stay under 16 KB.
-    for (let i = 0; i < rows.length; i += 500) {
+    // Under the 16 KB statement size that RDS Proxy pins a session for.
+    const counted = rows.map((r) => ({ term: r.term, products: Number(r.n) }));
+    for (const chunk of chunkRows(counted)) {
       await sql`
         INSERT INTO product_search_term_counts (term, products)
-        VALUES ${sql.join(rows.slice(i, i + 500).map((r) => sql`(${r.term}, ${Number(r.n)})`))}`.execute(trx);
+        VALUES ${sql.join(chunk.map((r) => sql`(${r.term}, ${r.products})`))}`.execute(trx);
     }
   });
 }
