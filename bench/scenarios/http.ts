@@ -8,14 +8,15 @@
  * GET /products and POST /orders. The figure is the local developer's: serverless-offline's own
  * cost (Hapi, event translation, worker messaging) is in it, which API Gateway + Lambda do not have.
  */
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
+import { cpuNow, cpuSince } from '../lib/cpu';
 import { connect } from '../lib/databases';
 import { invoke, loadHandler } from '../../scripts/lib/lambda';
 import { unexpected, useDatabase } from '../lib/handlers';
 import { type LoadResult, mergeResults, runLoad, type Summary, summarise } from '../lib/load';
-import { discardStdout } from '../lib/stdout';
 import { StockTracker } from '../lib/stock-check';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
 import { type OrderProducts, singleLine } from '../lib/workload';
@@ -48,6 +49,63 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
   });
 }
 
+/**
+ * The in-process reference's stdout as serverless-offline's is here: the handlers' log and metric
+ * lines written to /dev/null, one synchronous write each (Node.js writes to a file or character
+ * device with fs.writeSync, which is what the offline process does with `stdout: 'ignore'`). The
+ * rest of the benchmark drops the lines without a system call (bench/lib/stdout.ts); here both
+ * sides of the ratio pay the same write. Returns `restore`.
+ */
+function stdoutToDevNull(): { restore: () => void } {
+  const fd = openSync('/dev/null', 'w');
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') writeSync(fd, chunk);
+    else writeSync(fd, chunk);
+    const cb = rest.find((r): r is () => void => typeof r === 'function');
+    if (cb) process.nextTick(cb);
+    return true;
+  }) as typeof process.stdout.write;
+  return {
+    restore: () => {
+      process.stdout.write = original;
+      closeSync(fd);
+    },
+  };
+}
+
+const TICK_US = 10_000; // USER_HZ is 100 on Linux
+
+/** The serverless-offline process serving `baseUrl` (its command line has `--httpPort <port>`), if /proc shows it. */
+function offlinePid(baseUrl: string): number | undefined {
+  const wanted = `\0--httpPort\0${new URL(baseUrl).port}\0`;
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(wanted)) return Number(d);
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    // no /proc (macOS): no CPU figure for the HTTP rows
+  }
+  return undefined;
+}
+
+/** CPU µs (user + system) of a process so far, or undefined once it cannot be read. */
+function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
 async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return (await autocannon(opts)) as autocannon.Result;
 }
@@ -60,9 +118,11 @@ interface CannonSlice {
   p50: number;
   p99: number;
   mean: number;
+  /** CPU µs of the slice: serverless-offline + this process (autocannon), and the database server. */
+  cpu?: { clientUs: number; serverUs: number | undefined };
 }
 
-function sliceOf(r: autocannon.Result): CannonSlice {
+function sliceOf(r: autocannon.Result, cpu?: CannonSlice['cpu']): CannonSlice {
   const ok = r['2xx'];
   return {
     ok,
@@ -71,7 +131,23 @@ function sliceOf(r: autocannon.Result): CannonSlice {
     p50: r.latency.p50,
     p99: r.latency.p99,
     mean: r.latency.average,
+    ...(cpu ? { cpu } : {}),
   };
+}
+
+/**
+ * One autocannon load with the CPU it cost: the serverless-offline process (`pid`) and this one,
+ * which only runs autocannon meanwhile, side by side with the in-process reference's own process;
+ * and the database server's, as the reference reports it.
+ */
+async function measuredSlice(pid: number | undefined, load: () => Promise<autocannon.Result>): Promise<CannonSlice> {
+  const offline0 = processCpuUs(pid);
+  const cpu0 = cpuNow();
+  const r = await load();
+  const own = cpuSince(cpu0);
+  const offline1 = processCpuUs(pid);
+  if (offline0 === undefined || offline1 === undefined) return sliceOf(r);
+  return sliceOf(r, { clientUs: offline1 - offline0 + own.clientUs, serverUs: own.serverUs });
 }
 
 /**
@@ -83,6 +159,13 @@ function mergeSlices(slices: CannonSlice[]): Summary {
   const seconds = slices.reduce((n, x) => n + x.seconds, 0);
   const weighted = (f: (x: CannonSlice) => number) =>
     ok > 0 ? slices.reduce((n, x) => n + f(x) * x.ok, 0) / ok : Number.NaN;
+  const perOk = (f: (x: CannonSlice) => number | undefined): number | undefined => {
+    const values = slices.map(f);
+    if (ok === 0 || values.some((v) => v === undefined)) return undefined;
+    return Math.round(values.reduce((n: number, v) => n + (v ?? 0), 0) / ok);
+  };
+  const client = perOk((x) => x.cpu?.clientUs);
+  const server = perOk((x) => x.cpu?.serverUs);
   return {
     ops_per_s: seconds > 0 ? ok / seconds : 0,
     p50_ms: weighted((x) => x.p50),
@@ -90,6 +173,8 @@ function mergeSlices(slices: CannonSlice[]): Summary {
     mean_ms: weighted((x) => x.mean),
     ok,
     failed: slices.reduce((n, x) => n + x.failed, 0),
+    ...(client !== undefined ? { client_cpu_us: client } : {}),
+    ...(server !== undefined ? { server_cpu_us: server } : {}),
   };
 }
 
@@ -110,6 +195,8 @@ interface Pair {
   handler: (durationMs: number) => Promise<LoadResult>;
   /** One slice over HTTP (autocannon, `connections` connections). */
   http: (seconds: number) => Promise<autocannon.Result>;
+  /** The serverless-offline process, for the HTTP slices' CPU (undefined: not reported). */
+  offlinePid: number | undefined;
 }
 
 /**
@@ -128,7 +215,7 @@ async function runPair(ctx: BenchContext, pair: Pair, warmupS: number): Promise<
   const slices = httpSlices(s);
   for (let i = 0; i < slices.count; i++) {
     handler.push(await pair.handler(slices.ms));
-    http.push(sliceOf(await pair.http(slices.ms / 1000)));
+    http.push(await measuredSlice(pair.offlinePid, () => pair.http(slices.ms / 1000)));
   }
   const merged = mergeResults(handler);
   if (merged.failed > 0) ctx.log(`  !! in-process reference: failures ${JSON.stringify(merged.errors)}`);
@@ -153,8 +240,10 @@ async function runDevMode(
   await useDatabase(ctx.runUrl, HTTP_POOL_SIZE);
   const list = loadHandler(ctx.repoRoot, 'functions/products/list-products.ts');
   const create = loadHandler(ctx.repoRoot, 'functions/orders/create-order.ts');
-  const stdout = discardStdout();
+  const stdout = stdoutToDevNull();
+  const pid = offlinePid(offline.baseUrl);
   const note = `${connections} at a time, pool ${HTTP_POOL_SIZE}, interleaved with the HTTP row`;
+  const httpCpu = 'CPU: serverless-offline + autocannon';
   try {
     const { count, ms } = httpSlices(ctx.settings);
     const slicing = `${count} interleaved slices of ${ms / 1000} s each`;
@@ -168,11 +257,12 @@ async function runDevMode(
       {
         handler: (durationMs) => runLoad(getList, { concurrency: connections, durationMs }),
         http: (duration) => cannon({ url: `${offline.baseUrl}/products`, connections, duration }),
+        offlinePid: pid,
       },
       warmupS,
     );
     addRow(ctx, 'handler_list_http_ref', lists.handler, `GET /products, in-process handler, ${note}`);
-    addRow(ctx, `http_list_${mode}`, lists.http, `GET /products, pool ${HTTP_POOL_SIZE} per instance`);
+    addRow(ctx, `http_list_${mode}`, lists.http, `GET /products, pool ${HTTP_POOL_SIZE} per instance, ${httpCpu}`);
 
     // One audit covers both sides: they order from the same products.
     const tracker = new StockTracker(products.spreadIds);
@@ -192,6 +282,7 @@ async function runDevMode(
         {
           handler: (durationMs) => runLoad(placeOrder, { concurrency: connections, durationMs }),
           http: (duration) => placeOrdersOverHttp(offline, products, tracker, connections, duration),
+          offlinePid: pid,
         },
         warmupS,
       );
@@ -203,7 +294,7 @@ async function runDevMode(
         ctx,
         `http_order_${mode}`,
         orders.http,
-        `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance`,
+        `POST /orders (10k products), pool ${HTTP_POOL_SIZE} per instance, ${httpCpu}`,
       );
     } finally {
       await c.end();

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_ADMIN_API_KEY } from '../../lib/config';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
+import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 
 /**
  * The contract over real HTTP: serverless-offline with the real serverless.yml and esbuild
- * bundles, the way `npm run dev` serves it. serverless-offline answers some things itself (it
+ * bundles, the way `npm run dev` serves it (its flags: handlers in process). serverless-offline answers some things itself (it
  * turns a matching-ETag 200 into a 304, fills in a missing Content-Type), so those are also
  * tested at the handler level, where API Gateway's behaviour is what counts.
  */
@@ -18,7 +19,7 @@ const admin = { authorization: `Bearer ${DEV_ADMIN_API_KEY}` };
 const jsonHeaders = { 'content-type': 'application/json' };
 
 beforeAll(async () => {
-  api = await startOffline({ databaseUrl: inject('databaseUrl') });
+  api = await startOffline({ databaseUrl: inject('databaseUrl'), flags: devOfflineFlags({}) });
 });
 
 afterAll(async () => {
