@@ -14,7 +14,10 @@ import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { cpuNow, cpuSince } from '../lib/cpu';
 import { connect } from '../lib/databases';
+import { resetLoggerForTests } from '../../lib/observability/logger';
+import { resetMetricsForTests } from '../../lib/observability/metrics';
 import { invoke, loadHandler } from '../../scripts/lib/lambda';
+import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { unexpected, useDatabase } from '../lib/handlers';
 import { type LoadResult, mergeResults, runLoad, type Summary, summarise } from '../lib/load';
 import { StockTracker } from '../lib/stock-check';
@@ -29,6 +32,12 @@ export const HTTP_POOL_SIZE = 2;
  */
 export const HTTP_CONNECTIONS = 4;
 const START_TIMEOUT_MS = 180_000;
+/**
+ * The handlers' log and metric output on both sides of each ratio, as `npm run dev` has it by
+ * default: one JSON log line and one EMF document per request. Set for the offline process and for
+ * this process's reference alike, whatever the shell running the benchmark exports.
+ */
+const HANDLER_OUTPUT = { LOG_LEVEL: 'info', METRICS_ENABLED: 'true' } as const;
 
 /** serverless-offline through the one harness the e2e tests use (free ports, own process group). */
 function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline> {
@@ -40,7 +49,7 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
     stdout: 'ignore',
     env: {
       DB_POOL_SIZE: String(HTTP_POOL_SIZE),
-      LOG_LEVEL: 'info',
+      ...HANDLER_OUTPUT,
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
     },
@@ -56,12 +65,12 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
  * rest of the benchmark drops the lines without a system call (bench/lib/stdout.ts); here both
  * sides of the ratio pay the same write. Returns `restore`.
  */
-function stdoutToDevNull(): { restore: () => void } {
+function stdoutToDevNull(): { restore: () => void; bytes: () => number } {
   const fd = openSync('/dev/null', 'w');
   const original = process.stdout.write.bind(process.stdout);
+  let bytes = 0;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk === 'string') writeSync(fd, chunk);
-    else writeSync(fd, chunk);
+    bytes += typeof chunk === 'string' ? writeSync(fd, chunk) : writeSync(fd, chunk);
     const cb = rest.find((r): r is () => void => typeof r === 'function');
     if (cb) process.nextTick(cb);
     return true;
@@ -71,6 +80,7 @@ function stdoutToDevNull(): { restore: () => void } {
       process.stdout.write = original;
       closeSync(fd);
     },
+    bytes: () => bytes,
   };
 }
 
@@ -238,6 +248,9 @@ async function runDevMode(
   ctx.log(`serverless-offline (${flags.join(' ') || 'worker threads'}, as npm run dev): starting`);
   const offline = await startBenchOffline(ctx, flags);
   await useDatabase(ctx.runUrl, HTTP_POOL_SIZE);
+  const restoreOutput = await overrideProcessEnv(HANDLER_OUTPUT);
+  resetLoggerForTests();
+  resetMetricsForTests();
   const list = loadHandler(ctx.repoRoot, 'functions/products/list-products.ts');
   const create = loadHandler(ctx.repoRoot, 'functions/orders/create-order.ts');
   const stdout = stdoutToDevNull();
@@ -252,6 +265,13 @@ async function runDevMode(
       const reply = await invoke(list, { method: 'GET', path: '/products' }, 'listProducts');
       if (reply.status !== 200) throw unexpected(reply, 200);
     };
+    // What the reference writes per request, to compare with the offline process's (one log line
+    // and one EMF document: tests/e2e/offline-settings.e2e.test.ts).
+    const before = stdout.bytes();
+    await getList();
+    const bytes = stdout.bytes() - before;
+    ctx.details.http_reference_stdout_bytes_per_list = bytes;
+    ctx.log(`  the in-process reference writes ${bytes} bytes to stdout per GET /products`);
     const lists = await runPair(
       ctx,
       {
@@ -301,6 +321,9 @@ async function runDevMode(
     }
   } finally {
     stdout.restore();
+    await restoreOutput();
+    resetLoggerForTests();
+    resetMetricsForTests();
     await offline.stop();
   }
 }
