@@ -27,11 +27,13 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The body text. API Gateway sends a string or nothing. serverless-offline sends `null` for an
- * empty body, and JSON-parses the body itself first: a falsy result (`0`, `false`, and `null`,
- * which so looks empty) arrives as that value, not as text. Such a value goes back to its JSON text.
+ * empty body, and JSON-parses the body itself first: a falsy result (`0`, `false`, and `null`)
+ * arrives as that value, not as text. Such a value goes back to its JSON text; a `null` that came
+ * with a non-zero Content-Length was the JSON `null`, not an empty body.
  */
-function textOf(body: unknown): string {
+function textOf(body: unknown, contentLength: string | undefined): string {
   if (typeof body === 'string') return body;
+  if (body === null && Number(contentLength ?? 0) > 0) return 'null';
   return body == null ? '' : JSON.stringify(body);
 }
 
@@ -44,7 +46,7 @@ function textOf(body: unknown): string {
 export const jsonBody = (): Middleware => ({
   before: async (request) => {
     const { event } = request;
-    const raw = textOf(event.body as unknown);
+    const raw = textOf(event.body as unknown, event.headers?.['content-length']);
     const bytes = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw);
     if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
     const contentType = event.headers?.['content-type'];

@@ -64,6 +64,19 @@ describe('bodies as the gateways send them, on every handler that takes one', ()
     }
   });
 
+  it('the JSON null that serverless-offline hands over as body: null (Content-Length 4) is 400 validation_failed, as on API Gateway', async () => {
+    for (const [route, send] of await targets()) {
+      const before = await tableCounts();
+      const res = await send({ rawBody: null, headers: { ...json, 'content-length': '4' } });
+      expect(res.status, `${route}: ${res.text}`).toBe(400);
+      expect(res.body.code, route).toBe('validation_failed');
+      // An empty body stays an empty body, whatever its declared length of 0.
+      const empty = await send({ rawBody: null, headers: { ...json, 'content-length': '0' } });
+      expect(empty.body.code, route).toBe('malformed_json');
+      expect(await tableCounts()).toEqual(before);
+    }
+  });
+
   it('valid JSON that is not an object is 400 validation_failed, as text and as base64', async () => {
     for (const [route, send] of await targets()) {
       const before = await tableCounts();
