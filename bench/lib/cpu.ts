@@ -29,9 +29,9 @@ function findServerPid(): number | null {
   return serverPid;
 }
 
-function serverCpuUs(): number | undefined {
-  const pid = findServerPid();
-  if (pid === null) return undefined;
+/** CPU µs (user + system) of a process so far, from /proc; undefined once it cannot be read. */
+export function processCpuUs(pid: number | null | undefined): number | undefined {
+  if (pid === null || pid === undefined) return undefined;
   try {
     // Fields after the command (which is in parentheses and may contain spaces): utime is the 12th, stime the 13th.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -40,6 +40,10 @@ function serverCpuUs(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function serverCpuUs(): number | undefined {
+  return processCpuUs(findServerPid());
 }
 
 export interface CpuSample {

@@ -12,7 +12,7 @@ import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:
 import autocannon from 'autocannon';
 import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
-import { cpuNow, cpuSince } from '../lib/cpu';
+import { cpuNow, cpuSince, processCpuUs } from '../lib/cpu';
 import { connect } from '../lib/databases';
 import { resetLoggerForTests } from '../../lib/observability/logger';
 import { resetMetricsForTests } from '../../lib/observability/metrics';
@@ -84,8 +84,6 @@ function stdoutToDevNull(): { restore: () => void; bytes: () => number } {
   };
 }
 
-const TICK_US = 10_000; // USER_HZ is 100 on Linux
-
 /** The serverless-offline process serving `baseUrl` (its command line has `--httpPort <port>`), if /proc shows it. */
 function offlinePid(baseUrl: string): number | undefined {
   const wanted = `\0--httpPort\0${new URL(baseUrl).port}\0`;
@@ -102,18 +100,6 @@ function offlinePid(baseUrl: string): number | undefined {
     // no /proc (macOS): no CPU figure for the HTTP rows
   }
   return undefined;
-}
-
-/** CPU µs (user + system) of a process so far, or undefined once it cannot be read. */
-function processCpuUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * TICK_US;
-  } catch {
-    return undefined;
-  }
 }
 
 async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {

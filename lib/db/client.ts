@@ -74,16 +74,11 @@ class PooledKysely extends Kysely<DB> {
  * a connection it was given (BEGIN, COMMIT, ROLLBACK, savepoints): their connections come from
  * ScopedConnectionProvider, so the driver never makes a pool of its own.
  */
-const boundDialect = new MysqlDialect({
-  pool: async () => {
-    throw new Error('a handle bound to a request has no pool of its own');
-  },
-});
-const boundDriver = new MysqlDriver({
-  pool: async () => {
-    throw new Error('a handle bound to a request has no pool of its own');
-  },
-});
+const noPool = async (): Promise<never> => {
+  throw new Error('a handle bound to a request has no pool of its own');
+};
+const boundDialect = new MysqlDialect({ pool: noPool });
+const boundDriver = new MysqlDriver({ pool: noPool });
 
 /**
  * `db` for one request: the same pool, compiler and plugins, with every connection it takes (and
@@ -121,29 +116,31 @@ export function readDb(): Kysely<DB> {
   return reader;
 }
 
-const handles = new WeakMap<RequestScope, { writer?: Kysely<DB>; reader?: Kysely<DB> }>();
+/** A request's bound handles, each made on first use, keyed by the process-wide handle they bind. */
+const handles = new WeakMap<RequestScope, Map<Kysely<DB>, Kysely<DB>>>();
+
+function boundFor(scope: RequestScope, base: Kysely<DB>): Kysely<DB> {
+  let byBase = handles.get(scope);
+  if (!byBase) {
+    byBase = new Map();
+    handles.set(scope, byBase);
+  }
+  let bound = byBase.get(base);
+  if (!bound) {
+    bound = bindScope(base, scope);
+    byBase.set(base, bound);
+  }
+  return bound;
+}
 
 /** The process-wide writer bound to one request's scope (made once per request): for handlers. */
 export function dbFor(scope: RequestScope): Kysely<DB> {
-  let h = handles.get(scope);
-  if (!h) {
-    h = {};
-    handles.set(scope, h);
-  }
-  h.writer ??= bindScope(db(), scope);
-  return h.writer;
+  return boundFor(scope, db());
 }
 
 /** readDb() bound to one request's scope: the writer's handle when there is no read endpoint. */
 export function readDbFor(scope: RequestScope): Kysely<DB> {
-  if (readDb() === db()) return dbFor(scope);
-  let h = handles.get(scope);
-  if (!h) {
-    h = {};
-    handles.set(scope, h);
-  }
-  h.reader ??= bindScope(readDb(), scope);
-  return h.reader;
+  return boundFor(scope, readDb());
 }
 
 /** Closes the process-wide pools (tests, scripts). */

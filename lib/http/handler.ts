@@ -80,16 +80,6 @@ export function responseReserveMs(remainingMs: number): number {
   return Math.max(1_500, Math.round(remainingMs * 0.3));
 }
 
-/** The scope `invoke` made for this invocation (a fresh unbounded one if the chain was entered some other way). */
-function invocationScopeOrNew(context: Context): RequestScope {
-  let scope = invocationScope(context);
-  if (!scope) {
-    scope = newRequestScope(databaseDeadline(context));
-    setInvocationScope(context, scope);
-  }
-  return scope;
-}
-
 /** When the request's database work must be done: Lambda's remaining time, less the reserve. */
 function databaseDeadline(context: Context): number | undefined {
   const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NaN;
@@ -123,7 +113,8 @@ export function endpoint<B = undefined, Q = undefined, P = undefined>(
       },
       route.query ? query.errors : [],
     );
-    const scope = invocationScopeOrNew(context);
+    // Set by `invoke` below, the only way into the chain.
+    const scope = invocationScope(context) ?? newRequestScope(databaseDeadline(context));
     return fn({
       body: input.body as B,
       query: input.query as Q,
