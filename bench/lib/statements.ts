@@ -4,7 +4,7 @@
  * thread id of the connection. And the server's own record of the same: its
  * general log, switched on for the moment of the capture and restored after.
  */
-import { recordCommands, statementKind } from '../../scripts/lib/sent-commands';
+import { endsTransaction, recordCommands, statementKind } from '../../scripts/lib/sent-commands';
 import { queryRows, withConnection } from './databases';
 
 export { statementKind };
@@ -29,16 +29,20 @@ export async function captureStatements(fn: () => Promise<void>): Promise<SentSt
  * Round trips while the row that holds a product's stock is locked exclusively: from the first
  * `FOR UPDATE` of `products` (the naive order) or of `stock_shards` (the service since stock
  * shards: its products rows are only share-locked, which orders do not wait for) to the COMMIT,
- * both included, on the connection that took the lock. 0 when no statement locks.
+ * both included, on the connection that took the lock: 1 when one query locks, takes and commits.
+ * 0 when no statement locks.
  */
 export function lockRoundTrips(statements: readonly SentStatement[]): number {
   const first = statements.findIndex((s) =>
-    ['select products for update', 'select stock_shards for update'].includes(statementKind(s.sql)),
+    ['select products for update', 'select stock_shards for update'].includes(
+      statementKind(s.sql).split(' + ')[0] ?? '',
+    ),
   );
   if (first < 0) return 0;
   const thread = statements[first]?.threadId;
   const same = statements.slice(first).filter((s) => s.threadId === thread);
-  const end = same.findIndex((s) => /^\s*(commit|rollback)\b/i.test(s.sql));
+  // A query may end the transaction itself (`SELECT … FOR UPDATE; UPDATE …; commit` in one trip).
+  const end = same.findIndex((s) => endsTransaction(s.sql));
   return end < 0 ? same.length : end + 1;
 }
 

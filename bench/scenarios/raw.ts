@@ -29,6 +29,8 @@ export function createRawPool(databaseUrl: string, size: number): RawPool {
     supportBigNumbers: true,
     bigNumberStrings: false,
     decimalNumbers: true,
+    // As lib/db/pool.ts: the lock-last order sends its lock, stock UPDATE and COMMIT in one query.
+    multipleStatements: true,
   });
   return { pool, end: () => new Promise((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve()))) };
 }
@@ -50,6 +52,7 @@ interface LockedRow extends RowDataPacket {
   name: string;
   price_cents: number;
   archived_at: Date | null;
+  updated_at: Date;
 }
 
 /** A product row joined with one of its stock shards (docs/decisions/0012-stock-shards.md). */
@@ -75,6 +78,7 @@ function byProduct(rows: readonly ShardRow[]): Map<number, LockedRow & { stock: 
         name: r.name,
         price_cents: r.price_cents,
         archived_at: r.archived_at,
+        updated_at: r.updated_at,
         stock: 0,
         shards: [] as Shard[],
       } as LockedRow & { stock: number; shards: Shard[] };
@@ -87,7 +91,7 @@ function byProduct(rows: readonly ShardRow[]): Map<number, LockedRow & { stock: 
 }
 
 const READ_SQL =
-  'SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock\n      FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id\n     WHERE p.id IN (?)';
+  'SELECT p.id, p.name, p.price_cents, p.archived_at, p.updated_at, s.shard_no, s.stock\n      FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id\n     WHERE p.id IN (?)';
 
 /**
  * The naive lock: every product row and its shard 0, exclusively, in one statement (each a point
@@ -99,7 +103,7 @@ const LOCK_ALL_SQL =
   'SELECT STRAIGHT_JOIN p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock\n      FROM products p FORCE INDEX (PRIMARY) JOIN stock_shards s ON s.product_id = p.id AND s.shard_no = 0\n     WHERE p.id IN (?) ORDER BY p.id FOR UPDATE';
 
 const SHARE_LOCK_SQL =
-  'SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)\n    WHERE id IN (?) ORDER BY id LOCK IN SHARE MODE';
+  'SELECT id, name, price_cents, archived_at, updated_at FROM products FORCE INDEX (PRIMARY)\n    WHERE id IN (?) ORDER BY id LOCK IN SHARE MODE';
 
 /** One shard per line, as the service picks it (every bench line fits one shard: stock is huge). */
 function picksFor(
@@ -175,12 +179,20 @@ function priceLines(
   return total;
 }
 
-async function inTransaction<T>(raw: RawPool, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+/**
+ * begin, fn, commit (rollback on failure). `fn` may end the transaction itself by sending its last
+ * statements with the COMMIT in one query: it then returns `{ committed: true }`.
+ */
+async function inTransaction<T>(
+  raw: RawPool,
+  fn: (conn: PoolConnection) => Promise<T | { committed: true; value: T }>,
+): Promise<T> {
   const conn = await connection(raw.pool);
   try {
     await query(conn, 'begin');
     try {
       const result = await fn(conn);
+      if (typeof result === 'object' && result !== null && 'committed' in result) return result.value;
       await query(conn, 'commit');
       return result;
     } catch (err) {
@@ -223,10 +235,11 @@ export async function rawPlaceOrderNaive(raw: RawPool, lines: readonly Line[]): 
  * LOCK-LAST order with stock shards, the statements placeOrder sends for an
  * order without an Idempotency-Key: everything that needs no lock first, then the locks for the
  * fewest round trips. begin; the products and all their shards read WITHOUT a lock (prices, names,
- * archived state, a shard with enough per line, picked at random); the order, its lines and its
- * ledger movements written from that read; the products share-locked (ascending ids) and checked
- * against the read; the picked shards locked with one SELECT … FOR UPDATE (ascending keys) and
- * checked; the CASE UPDATE; commit. Three round trips under the shard locks, COMMIT included.
+ * archived state, updated_at, a shard with enough per line, picked at random); the order, its lines
+ * and its ledger movements written from that read; the products share-locked (ascending ids) and
+ * checked against the read; then ONE query: the picked shards locked with SELECT … FOR UPDATE
+ * (ascending keys), the CASE UPDATE (which fails, and stops the query before its COMMIT, if a shard
+ * has less than its line), COMMIT. No round trip under the shard locks (docs/decisions/0016).
  * Needs the schema without the order_lines → products foreign key.
  */
 export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]): Promise<string> {
@@ -242,19 +255,20 @@ export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]
     for (const row of locked) {
       const seen = products.get(Number(row.id));
       // The bench never changes prices while it runs; a change here would redo the order in the service.
-      if (!seen || seen.price_cents !== row.price_cents || seen.name !== row.name || row.archived_at !== null)
+      if (
+        !seen ||
+        seen.price_cents !== row.price_cents ||
+        seen.name !== row.name ||
+        row.archived_at !== null ||
+        seen.updated_at.getTime() !== row.updated_at.getTime()
+      )
         throw new RawOrderError(`product ${row.id} changed between the read and the lock`);
     }
-    const shards = await query<Array<{ product_id: number; shard_no: number; stock: number } & RowDataPacket>>(
-      conn,
-      ...lockShardsStatement(picks),
-    );
-    for (const [i, l] of lines.entries()) {
-      const shard = shards.find((r) => Number(r.product_id) === l.productId && Number(r.shard_no) === picks[i]?.shard);
-      if (!shard || Number(shard.stock) < l.quantity) throw new RawOrderError(`shard of ${l.productId} ran short`);
-    }
-    await query(conn, ...takeStockStatement(lines, picks));
-    return orderId;
+    const [lockSql, lockParams] = lockShardsStatement(picks);
+    const [takeSql, takeParams] = takeStockStatement(lines, picks);
+    // A shard short of its line fails the UPDATE (UNSIGNED) and the query stops before COMMIT.
+    await query(conn, `${lockSql};\n${takeSql};\ncommit`, [...lockParams, ...takeParams]);
+    return { committed: true as const, value: orderId };
   });
 }
 

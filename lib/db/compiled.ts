@@ -6,6 +6,20 @@ import { CompiledQuery, type QueryResult } from 'kysely';
  */
 export interface SqlExecutor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+  /**
+   * Sends `statements` and then COMMIT as ONE query (one round trip) and ends the transaction with
+   * it. The server runs them in order and stops at the first error, so COMMIT runs only if every
+   * statement before it succeeded; after an error the transaction is still open (the caller's
+   * wrapper rolls it back). The results, one per statement, COMMIT's left out. Offered by session
+   * transactions (lib/db/session.ts) only: a Kysely transaction runs its statements one by one.
+   */
+  commitWith?(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>>;
+}
+
+/** One statement: fixed text with `?` placeholders and its parameters. */
+export interface SqlText {
+  sql: string;
+  parameters: readonly unknown[];
 }
 
 /**

@@ -47,6 +47,11 @@ export function poolFactory(settings: PoolSettings): PoolFactory {
     bigNumberStrings: false,
     decimalNumbers: true,
     dateStrings: false,
+    // Several statements in one query: an order sends its stock lock, stock UPDATE and COMMIT in
+    // ONE round trip (lib/db/session.ts commitWith, docs/decisions/0016-lock-tail-one-round-trip.md).
+    // Every statement this code sends is fixed text with `?` placeholders whose values mysql2
+    // escapes, so a value can never end one statement and start another.
+    multipleStatements: true,
     // RDS Proxy's certificate is publicly trusted, so Node's default CA store verifies it.
     ...(settings.tls ? { ssl: { minVersion: 'TLSv1.2', rejectUnauthorized: true } } : {}),
   };

@@ -9,7 +9,7 @@ import type {
   QueryResult,
 } from 'kysely';
 import type { RequestScope } from '../request-scope';
-import type { SqlExecutor } from './compiled';
+import type { SqlExecutor, SqlText } from './compiled';
 import type { ScopedPools } from './statement-deadline';
 import type { DB } from './types';
 
@@ -135,16 +135,24 @@ export async function inSessionTransaction<T>(
     let committed = false;
     try {
       const result = await fn(session);
-      await send(conn, 'commit', []);
+      // Ended already when fn's last statements went out with their COMMIT (commitWith).
+      if (!session.committed) await send(conn, 'commit', []);
       committed = true;
       return result;
     } catch (err) {
-      if (!committed) await send(conn, 'rollback', []).catch(() => undefined);
+      if (!committed && !session.committed) await send(conn, 'rollback', []).catch(() => undefined);
       throw err;
     }
   } finally {
     conn.release();
   }
+}
+
+/** `a; b; commit`: statements sent as one query (the pool allows several per query, pool.ts). */
+function withCommit(statements: readonly SqlText[]): SqlText {
+  const parameters: unknown[] = [];
+  for (const s of statements) parameters.push(...s.parameters);
+  return { sql: `${statements.map((s) => s.sql).join(';\n')};\ncommit`, parameters };
 }
 
 function withCallerStack(err: unknown, here: Error): unknown {
@@ -157,8 +165,23 @@ function withCallerStack(err: unknown, here: Error): unknown {
 /** Kysely's view of one pooled connection: statements straight to it, results shaped as MysqlDialect's. */
 class SessionConnection implements DatabaseConnection, SqlExecutor {
   readonly #conn: MysqlPoolConnection;
+  /** True once a commitWith has committed: the transaction is over. */
+  committed = false;
   constructor(conn: MysqlPoolConnection) {
     this.#conn = conn;
+  }
+  async commitWith(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>> {
+    const batch = withCommit(statements);
+    let results: MysqlQueryResult;
+    try {
+      results = await send(this.#conn, batch.sql, batch.parameters);
+    } catch (err) {
+      throw withCallerStack(err, new Error());
+    }
+    this.committed = true;
+    // One result per statement (mysql2 answers an array of them); COMMIT's OK packet is dropped.
+    const all = results as unknown as MysqlQueryResult[];
+    return all.slice(0, statements.length).map((r) => toQueryResult<unknown>(r));
   }
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {

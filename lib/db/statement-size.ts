@@ -20,6 +20,13 @@ function valueBytes(value: unknown): number {
   return String(value).length;
 }
 
+/** The size of a statement as mysql2 sends it: its text with every `?` replaced by its value. */
+export function sqlTextBytes(statement: { sql: string; parameters: readonly unknown[] }): number {
+  let bytes = Buffer.byteLength(statement.sql, 'utf8') - statement.parameters.length;
+  for (const v of statement.parameters) bytes += valueBytes(v);
+  return bytes;
+}
+
 /** `(v1, v2, …), ` */
 const rowBytes = (row: object): number => Object.values(row).reduce<number>((sum, v) => sum + valueBytes(v) + 2, 4);
 

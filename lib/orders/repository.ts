@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { repeated, runSql, type SqlExecutor, valueRows } from '../db/compiled';
-import { chunkRows } from '../db/statement-size';
+import { repeated, runSql, type SqlExecutor, type SqlText, valueRows } from '../db/compiled';
+import { chunkRows, MAX_STATEMENT_BYTES, sqlTextBytes } from '../db/statement-size';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import type { Shard, ShardPick, ShardTake } from '../stock/shards';
 
@@ -15,6 +15,11 @@ export interface ProductState {
   /** Σ of `shards`. */
   stock: number;
   archived_at: Date | null;
+  /**
+   * Changes with every update of the product (updateProduct makes it strictly later), re-shards
+   * included: the same value under the lock as at the unlocked read means the same stock rows.
+   */
+  updated_at: Date;
   /** Its stock rows, ascending by shard_no (lib/stock/shards.ts). */
   shards: Shard[];
 }
@@ -45,7 +50,7 @@ export async function readProducts(trx: SqlExecutor, ids: readonly number[]): Pr
     Omit<ProductState, 'stock' | 'shards'> & { shard_no: number | null; shard_stock: number | null }
   >(
     trx,
-    `SELECT p.id, p.name, p.price_cents, p.archived_at, s.shard_no, s.stock AS shard_stock
+    `SELECT p.id, p.name, p.price_cents, p.archived_at, p.updated_at, s.shard_no, s.stock AS shard_stock
       FROM products p LEFT JOIN stock_shards s ON s.product_id = p.id
      WHERE p.id IN (${inList(ids.length)})`,
     ids,
@@ -55,7 +60,15 @@ export async function readProducts(trx: SqlExecutor, ids: readonly number[]): Pr
     const id = Number(r.id);
     let p = byId.get(id);
     if (!p) {
-      p = { id, name: r.name, price_cents: Number(r.price_cents), stock: 0, archived_at: r.archived_at, shards: [] };
+      p = {
+        id,
+        name: r.name,
+        price_cents: Number(r.price_cents),
+        stock: 0,
+        archived_at: r.archived_at,
+        updated_at: r.updated_at,
+        shards: [],
+      };
       byId.set(id, p);
     }
     if (r.shard_no !== null && r.shard_stock !== null) {
@@ -79,7 +92,7 @@ export async function lockProducts(trx: SqlExecutor, ids: readonly number[]): Pr
   if (ids.length === 0) return [];
   const { rows } = await runSql<LockedProduct>(
     trx,
-    `SELECT id, name, price_cents, archived_at FROM products FORCE INDEX (PRIMARY)
+    `SELECT id, name, price_cents, archived_at, updated_at FROM products FORCE INDEX (PRIMARY)
     WHERE id IN (${inList(ids.length)}) ORDER BY id LOCK IN SHARE MODE`,
     ids,
   );
@@ -108,16 +121,21 @@ function shardSelection(picks: readonly ShardPick[], parameters: unknown[]): str
  */
 export async function lockShards(trx: SqlExecutor, picks: readonly ShardPick[]): Promise<Shard[]> {
   if (picks.length === 0) return [];
-  const parameters: unknown[] = [];
-  const { rows } = await runSql<Shard>(
-    trx,
-    `SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)
-     WHERE ${shardSelection(picks, parameters)}
-     ORDER BY product_id, shard_no FOR UPDATE`,
-    parameters,
-  );
-  return rows.map((r) => ({ product_id: Number(r.product_id), shard_no: Number(r.shard_no), stock: Number(r.stock) }));
+  const { sql, parameters } = lockShardsStatement(picks);
+  const { rows } = await runSql<Shard>(trx, sql, parameters);
+  return toShards(rows);
 }
+
+function lockShardsStatement(picks: readonly ShardPick[]): SqlText {
+  const parameters: unknown[] = [];
+  const sql = `SELECT product_id, shard_no, stock FROM stock_shards FORCE INDEX (PRIMARY)
+     WHERE ${shardSelection(picks, parameters)}
+     ORDER BY product_id, shard_no FOR UPDATE`;
+  return { sql, parameters };
+}
+
+const toShards = (rows: readonly Shard[]): Shard[] =>
+  rows.map((r) => ({ product_id: Number(r.product_id), shard_no: Number(r.shard_no), stock: Number(r.stock) }));
 
 /** Shard rows one stock UPDATE names at most: ~100 bytes each keeps the statement under 16 KB. */
 export const TAKES_PER_STATEMENT = 120;
@@ -133,23 +151,63 @@ export const TAKES_PER_STATEMENT = 120;
 export async function takeFromShards(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<number> {
   let matched = 0;
   for (let from = 0; from < takes.length; from += TAKES_PER_STATEMENT) {
-    const chunk = takes.slice(from, from + TAKES_PER_STATEMENT);
-    const parameters: unknown[] = [];
-    for (const t of chunk) parameters.push(t.productId, t.shardNo, t.quantity);
-    const cases = repeated(chunk.length, 'WHEN product_id = ? AND shard_no = ? THEN ?', ' ');
-    const where = shardSelection(
-      chunk.map((t) => ({ productId: t.productId, shardNo: t.shardNo })),
-      parameters,
-    );
-    const res = await runSql(
-      trx,
-      `UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END
-       WHERE ${where}`,
-      parameters,
-    );
+    const { sql, parameters } = takeStatement(takes.slice(from, from + TAKES_PER_STATEMENT));
+    const res = await runSql(trx, sql, parameters);
     matched += Number(res.numAffectedRows ?? 0);
   }
   return matched;
+}
+
+function takeStatement(chunk: readonly ShardTake[]): SqlText {
+  const parameters: unknown[] = [];
+  for (const t of chunk) parameters.push(t.productId, t.shardNo, t.quantity);
+  const cases = repeated(chunk.length, 'WHEN product_id = ? AND shard_no = ? THEN ?', ' ');
+  const where = shardSelection(
+    chunk.map((t) => ({ productId: t.productId, shardNo: t.shardNo })),
+    parameters,
+  );
+  return {
+    sql: `UPDATE stock_shards FORCE INDEX (PRIMARY) SET stock = stock - CASE ${cases} END
+       WHERE ${where}`,
+    parameters,
+  };
+}
+
+/**
+ * The lock tail of an order in ONE round trip, when the transaction can send several statements
+ * at once (a session transaction: `commitWith`) and every line takes its whole quantity from one
+ * picked shard: `SELECT … FOR UPDATE` of the picked shards (ascending keys, as lockShards), the
+ * stock UPDATE (as takeFromShards) and COMMIT, in one query. The server runs them back to back, so
+ * the shard locks are held for no round trip at all, only for the server's own work.
+ *
+ * Safe without seeing the locked rows first: the UPDATE cannot take more than a shard holds (the
+ * column is UNSIGNED: `stock - q` below zero is error 1690, and the statement changes nothing),
+ * and the server stops at a failed statement, so COMMIT never runs after one; the caller's
+ * transaction is then still open, its locks held. The rows must exist: the caller has checked
+ * under the products share lock that no re-shard happened since it read them (`updated_at`).
+ *
+ * Returns undefined, sending nothing, when it cannot be used (no commitWith, or the query would
+ * pass RDS Proxy's 16 KB pinning limit): the caller then locks, checks and takes in three round
+ * trips. Throws the driver's error when a statement failed (isShardShortfall tells a shortfall).
+ */
+export async function lockTakeAndCommit(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<boolean> {
+  if (!trx.commitWith || takes.length === 0 || takes.length > TAKES_PER_STATEMENT) return false;
+  const lock = lockShardsStatement(takes.map((t) => ({ productId: t.productId, shardNo: t.shardNo })));
+  const take = takeStatement(takes);
+  if (sqlTextBytes(lock) + sqlTextBytes(take) + 16 > MAX_STATEMENT_BYTES) return false;
+  const [, updated] = await trx.commitWith([lock, take]);
+  const matched = Number(updated?.numAffectedRows ?? 0);
+  // Cannot differ (the rows exist and each matched once); were it ever so, it is already committed.
+  if (matched !== takes.length)
+    throw new Error(`one-trip stock update matched ${matched} of ${takes.length} shard rows, committed`);
+  return true;
+}
+
+/** The error of a stock UPDATE that would take a shard below zero (UNSIGNED range, or the CHECK). */
+export function isShardShortfall(err: unknown): boolean {
+  const errno = (err as { errno?: unknown } | null)?.errno;
+  // 1690 ER_DATA_OUT_OF_RANGE; 3819 MySQL's and 4025 MariaDB's CHECK constraint violated.
+  return errno === 1690 || errno === 3819 || errno === 4025;
 }
 
 export interface StockChange {

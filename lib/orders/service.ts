@@ -32,11 +32,13 @@ import {
   findOrderLines,
   insertOrder,
   insertOrderLines,
+  isShardShortfall,
   listOrderRows,
   lockOrder,
   type LockedProduct,
   lockProducts,
   lockShards,
+  lockTakeAndCommit,
   markCancelled,
   type ProductState,
   readProducts,
@@ -270,13 +272,33 @@ async function createOrder(
     draft = redo;
   }
 
-  // Under the shard locks (the rows concurrent orders compete for): lock the picked shards, check,
-  // take the stock in one statement, COMMIT (by withSqlTransaction). Three round trips.
+  // Under the shard locks (the rows concurrent orders compete for).
   const wanted = [...lines]
     .sort((a, b) => a.product_id - b.product_id)
     .map((l) => ({ productId: l.product_id, quantity: l.quantity }));
   const shardsOf = new Map([...seen.values()].map((p) => [p.id, p.shards]));
   const picks = pickShards(wanted, shardsOf, allShards);
+
+  // Usually ONE round trip: lock the picked shards, take every line's quantity from its shard and
+  // COMMIT in one query (lockTakeAndCommit). Possible when each line sits on one picked shard and
+  // the shards are still those the unlocked read saw (no product updated since: a re-shard
+  // replaces the rows). A shard that no longer has enough fails the UPDATE, and with it the COMMIT.
+  const single = picks.every((p) => !('all' in p));
+  const sameShards = ids.every((id) => seen.get(id)?.updated_at.getTime() === locked.get(id)?.updated_at.getTime());
+  if (single && sameShards) {
+    const takes = wanted.map((w, i) => ({ ...w, shardNo: (picks[i] as { shardNo: number }).shardNo }));
+    try {
+      if (await lockTakeAndCommit(trx, takes)) return { order: draft.view, replayed: false };
+    } catch (err) {
+      if (!isShardShortfall(err)) throw err;
+      // Still in the transaction, holding the shard locks: see which picked shard fell short.
+      if (planTakes(wanted, picks, await lockShards(trx, picks)).kind === 'moved') throw new ShardsMovedError();
+      throw err;
+    }
+  }
+
+  // Otherwise three round trips: lock the picked shards, check, take the stock in one statement,
+  // COMMIT (by withSqlTransaction).
   const plan = planTakes(wanted, picks, await lockShards(trx, picks));
   if (plan.kind === 'moved') throw new ShardsMovedError();
   if (plan.kind === 'short') {

@@ -229,12 +229,16 @@ export async function updateProduct(
       if (expected !== undefined && expected !== '*' && !expected.includes(version)) {
         throw new PreconditionFailedError();
       }
+      // Strictly later than the version it replaces, whatever this instance's clock says: an order
+      // compares updated_at across its unlocked read and its lock to know its stock rows are still
+      // the ones it read (lib/orders/service.ts), and a re-shard replaces them.
+      const updatedAt = now > current.updated_at ? now : new Date(current.updated_at.getTime() + 1);
       const next: ProductRecord = {
         ...current,
         name: patch.name ?? current.name,
         description: patch.description ?? current.description,
         price_cents: patch.price === undefined ? current.price_cents : toCents(patch.price),
-        updated_at: now,
+        updated_at: updatedAt,
       };
       const renamed = next.name !== current.name;
       const after: ShardTotal = {
@@ -246,7 +250,7 @@ export async function updateProduct(
         ...(renamed ? { name_key: nameKeyOf(next.name) } : {}),
         description: next.description,
         price_cents: next.price_cents,
-        updated_at: now,
+        updated_at: updatedAt,
       });
       if (renamed) await renameSearchTerms(trx, id, current.name, next.name);
       if (next.price_cents !== current.price_cents) {

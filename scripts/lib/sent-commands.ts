@@ -51,6 +51,19 @@ export async function recordCommands(
  * compare equal when they send the same statements in the same order, whatever their literals.
  */
 export function statementKind(sqlText: string | undefined): string {
+  // Several statements sent as one query (an order's lock tail, `…; …; commit`): their kinds joined
+  // by ' + '. The split is on `;` at a line end, how the code joins them (lib/db/session.ts).
+  const parts = (sqlText ?? '').split(/;\s*\n/);
+  if (parts.length > 1) return parts.map((p) => oneStatementKind(p)).join(' + ');
+  return oneStatementKind(sqlText);
+}
+
+/** True when the query ends its transaction: COMMIT or ROLLBACK alone, or as its last statement. */
+export function endsTransaction(sqlText: string | undefined): boolean {
+  return /(^|;)\s*(commit|rollback)\s*$/i.test((sqlText ?? '').trim());
+}
+
+function oneStatementKind(sqlText: string | undefined): string {
   const s = (sqlText ?? '').replace(/\s+/g, ' ').trim().toLowerCase();
   const verb = s.split(' ')[0] ?? '';
   const table =

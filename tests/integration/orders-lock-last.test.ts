@@ -38,7 +38,7 @@ function transactions(log: readonly SentCommand[]): string[][] {
     const current = open.get(c.threadId);
     if (!current) continue;
     current.push(kind);
-    if (kind === 'commit' || kind === 'rollback') {
+    if (kind === 'commit' || kind === 'rollback' || kind.endsWith(' + commit')) {
       done.push(current);
       open.delete(c.threadId);
     }
@@ -55,8 +55,11 @@ function underLock(statements: readonly string[], lockedBy: string): string[] {
 
 const lines = (...ls: Array<[number, number]>) => ls.map(([product_id, quantity]) => ({ product_id, quantity }));
 
+/** The lock tail sent as one query: the shards locked, the stock taken, COMMIT (docs/decisions/0016). */
+const LOCK_TAKE_COMMIT = 'select stock_shards for update + update stock_shards + commit';
+
 describe('round trips while the stock lock is held (counted from the commands mysql2 sends)', () => {
-  it('an order: 3 (SELECT … FOR UPDATE, the stock UPDATE, COMMIT); everything else runs before the lock', async () => {
+  it('an order: 1 (SELECT … FOR UPDATE, the stock UPDATE and COMMIT in one query); everything else runs before the lock', async () => {
     const a = await makeProduct({ stock: 10 });
     const b = await makeProduct({ stock: 10 });
     const log = await recordCommands(async () => {
@@ -70,20 +73,14 @@ describe('round trips while the stock lock is held (counted from the commands my
       'insert order_lines',
       'insert stock_movements',
       'select products for share',
-      'select stock_shards for update',
-      'update stock_shards',
-      'commit',
+      LOCK_TAKE_COMMIT,
     ]);
     // The products rows are only share-locked (orders do not wait for each other there); the
-    // rows orders compete for are the shards.
-    expect(underLock(trx ?? [], 'select stock_shards for update')).toEqual([
-      'select stock_shards for update',
-      'update stock_shards',
-      'commit',
-    ]);
+    // rows orders compete for are the shards, locked and released within one query.
+    expect(underLock(trx ?? [], LOCK_TAKE_COMMIT)).toEqual([LOCK_TAKE_COMMIT]);
   });
 
-  it('an order with an Idempotency-Key, and a 100-line order: still 3', async () => {
+  it('an order with an Idempotency-Key, and a 100-line order: still 1, the query under 16 KB', async () => {
     const p = await makeProduct({ stock: 10 });
     const many = await Promise.all(Array.from({ length: MAX_ORDER_LINES }, () => makeProduct({ stock: 5 })));
     const log = await recordCommands(async () => {
@@ -100,13 +97,52 @@ describe('round trips while the stock lock is held (counted from the commands my
       'insert stock_movements',
       'update idempotency_keys',
       'select products for share',
+      LOCK_TAKE_COMMIT,
+    ]);
+    for (const trx of [keyed, hundred]) expect(underLock(trx ?? [], LOCK_TAKE_COMMIT)).toHaveLength(1);
+    const tail = log
+      .filter((c) => statementKind(c.sql) === LOCK_TAKE_COMMIT)
+      .map((c) => Buffer.byteLength(c.sql ?? ''));
+    expect(Math.max(...tail)).toBeLessThan(16 * 1024);
+    expect(await stockOf(many[0]?.id ?? 0)).toBe(3);
+  });
+
+  it('when a line needs all shards of its product (none alone has enough): 3 (FOR UPDATE, UPDATE, COMMIT)', async () => {
+    const spread = await makeProduct({ stock: 8, stockShards: 8 }); // 1 unit per shard
+    const log = await recordCommands(async () => {
+      await placeOrder(db(), { products: lines([spread.id, 3]) });
+    });
+    const [trx] = transactions(log);
+    expect(underLock(trx ?? [], 'select stock_shards for update')).toEqual([
       'select stock_shards for update',
       'update stock_shards',
       'commit',
     ]);
-    for (const trx of [keyed, hundred]) {
-      expect(underLock(trx ?? [], 'select stock_shards for update')).toHaveLength(3);
-    }
+    expect([await stockOf(spread.id), await ledgerSum(spread.id)]).toEqual([5, 5]);
+  });
+
+  it('a product updated since the unlocked read (it may have been re-sharded): 3, checked under the lock', async () => {
+    const p = await makeProduct({ stock: 7, stockShards: 4 }); // shards 2, 2, 2, 1: a line of 2 picks 0, 1 or 2
+    // Another session re-shards it to one row (as updateProduct does: rows replaced, updated_at
+    // later) while the order waits for the products share lock. The picked row may be gone: a
+    // one-query tail would then take nothing from it and still commit.
+    const race = await raceWithChange(
+      async (holder) => {
+        await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+        await holder.query('DELETE FROM stock_shards WHERE product_id = ?', [p.id]);
+        await holder.query('INSERT INTO stock_shards (product_id, shard_no, stock, live) VALUES (?, 0, 7, 1)', [p.id]);
+        await holder.query('UPDATE products SET updated_at = updated_at + INTERVAL 1 SECOND WHERE id = ?', [p.id]);
+      },
+      () => placeOrder(db(), { products: lines([p.id, 2]) }),
+    );
+    ordered(race);
+    const [trx] = transactions(race.log);
+    expect(underLock(trx ?? [], 'select stock_shards for update')).toEqual([
+      'select stock_shards for update',
+      'update stock_shards',
+      'commit',
+    ]);
+    expect([await stockOf(p.id), await ledgerSum(p.id)]).toEqual([5, 5]);
   });
 
   it('a cancel: 2 (the stock UPDATE, which takes the locks itself, and COMMIT)', async () => {

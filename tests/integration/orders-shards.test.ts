@@ -120,7 +120,7 @@ describe('orders on sharded products under real concurrency', () => {
     expect([await stockOf(p.id), await ledgerSum(p.id)]).toEqual([12, 12]);
   });
 
-  it('the same number of statements per order whatever the shard count, also when a line takes from all shards', async () => {
+  it('the same number of statements per order whatever the shard count; two more when a line takes from all shards', async () => {
     const one = await makeProduct({ stock: 50, stockShards: 1 });
     const many = await makeProduct({ stock: 50, stockShards: 64 });
     const spread = await makeProduct({ stock: 64, stockShards: 64 }); // 1 unit each: 10 needs 10 shards
@@ -135,7 +135,10 @@ describe('orders on sharded products under real concurrency', () => {
       });
       counts.push(log.filter((c) => c.command === 'Query').length);
     }
-    expect(new Set(counts).size).toBe(1);
+    // One shard or 64: the lock tail is one query. A line on all shards locks, checks, then takes
+    // and commits: the tail's three statements one by one (docs/decisions/0016).
+    expect(counts[1]).toBe(counts[0]);
+    expect(counts[2]).toBe((counts[0] ?? 0) + 2);
     expect(await stockOf(spread.id)).toBe(54);
   });
 

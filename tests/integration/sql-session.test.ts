@@ -78,3 +78,53 @@ describe('withSqlTransaction', () => {
     await expect.poll(() => connectionsTo(isolated.name), { timeout: 5_000 }).toBe(0);
   });
 });
+
+describe('commitWith: the last statements and COMMIT in one query (docs/decisions/0016)', () => {
+  const value = async (db: ReturnType<typeof createDb>, name: string) =>
+    (await db.selectFrom('counters').select('value').where('name', '=', name).executeTakeFirst())?.value;
+
+  it('runs them in order, commits, and answers one result per statement', async () => {
+    const db = createDb(isolated.url, { poolSize: 1 });
+    try {
+      const results = await withSqlTransaction(db, async (s) => {
+        await runSql(s, 'insert into `counters` (`name`, `value`) values (?, ?)', ['batch_a', 5]);
+        if (!s.commitWith) throw new Error('a session transaction offers commitWith');
+        return s.commitWith([
+          { sql: 'select `value` from `counters` where `name` = ? for update', parameters: ['batch_a'] },
+          { sql: 'update `counters` set `value` = `value` - ? where `name` = ?', parameters: [2, 'batch_a'] },
+        ]);
+      });
+      expect(results.map((r) => r.rows)).toEqual([[{ value: 5 }], []]);
+      expect(results[1]?.numAffectedRows).toBe(1n);
+      expect(await value(db, 'batch_a')).toBe(3);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a failing statement stops the query before its COMMIT: nothing of the transaction stays', async () => {
+    const db = createDb(isolated.url, { poolSize: 1 });
+    try {
+      await expect(
+        withSqlTransaction(db, async (s) => {
+          await runSql(s, 'insert into `counters` (`name`, `value`) values (?, ?)', ['batch_b', 1]);
+          await s.commitWith?.([
+            { sql: 'update `counters` set `value` = `value` + 1 where `name` = ?', parameters: ['batch_b'] },
+            // Out of range: BIGINT can't hold it, the statement fails (errno 1690) and the query stops.
+            {
+              sql: 'update `counters` set `value` = `value` + ? where `name` = ?',
+              parameters: [2n ** 63n - 1n, 'batch_b'],
+            },
+          ]);
+        }),
+      ).rejects.toMatchObject({ errno: 1690 });
+      // Rolled back, the insert and the first update included; the one connection serves the next.
+      expect(await value(db, 'batch_b')).toBeUndefined();
+      // The pool's one connection, outside any transaction: the rollback ended it.
+      const { rows } = await sql<{ t: number }>`select @@in_transaction as t`.execute(db);
+      expect(rows).toEqual([{ t: 0 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
