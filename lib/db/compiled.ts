@@ -7,6 +7,11 @@ import { CompiledQuery, type QueryResult } from 'kysely';
 export interface SqlExecutor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
   /**
+   * The same for fixed text and its parameters, without a CompiledQuery (whose construction
+   * freezes three objects and draws a query id per statement): offered by session transactions.
+   */
+  executeSql?<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
    * Sends `statements` and then COMMIT as ONE query (one round trip) and ends the transaction with
    * it. The server runs them in order and stops at the first error, so COMMIT runs only if every
    * statement before it succeeded; after an error the transaction is still open (the caller's
@@ -33,6 +38,7 @@ export function runSql<R = unknown>(
   text: string,
   parameters: readonly unknown[],
 ): Promise<QueryResult<R>> {
+  if (conn.executeSql) return conn.executeSql<R>(text, parameters);
   return conn.executeQuery(CompiledQuery.raw(text, parameters as unknown[]) as CompiledQuery<R>);
 }
 

@@ -183,9 +183,12 @@ class SessionConnection implements DatabaseConnection, SqlExecutor {
     const all = results as unknown as MysqlQueryResult[];
     return all.slice(0, statements.length).map((r) => toQueryResult<unknown>(r));
   }
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.executeSql<R>(query.sql, query.parameters);
+  }
+  async executeSql<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
     try {
-      return toQueryResult<R>(await send(this.#conn, query.sql, query.parameters));
+      return toQueryResult<R>(await send(this.#conn, sql, parameters));
     } catch (err) {
       // The driver's stack ends in its socket handler; the awaiting callers (lib/, functions/) are
       // added, as Kysely's own connection does, so a logged 500 names the code that sent it.
