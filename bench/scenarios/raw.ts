@@ -5,6 +5,7 @@
  * order that placeOrder in lib/orders/service.ts follows: lock last, on stock shards). Their throughput is the floor the
  * database sets; the benchmark checks the handler's statements against them (lock-round-trips.ts).
  */
+import { packStatements, type SqlText } from '../../lib/db/compiled';
 import { newOrderId } from '../../lib/orders/ids';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2';
 import { pickShards, type Shard } from '../../lib/stock/shards';
@@ -135,7 +136,11 @@ function takeStockStatement(
   ];
 }
 
-/** The three INSERTs of an order (order, lines, ledger), from whichever product read priced it. */
+/**
+ * The three INSERTs of an order (order, lines, ledger), from whichever product read priced it. The
+ * naive order sends them one by one (as it always did); lock-last sends them as one query, as
+ * placeOrder does (lib/db/compiled.ts DeferredWrites: one query per 14 KB, RDS Proxy's limit).
+ */
 async function insertOrderRows(
   conn: PoolConnection,
   orderId: string,
@@ -143,25 +148,33 @@ async function insertOrderRows(
   byId: Map<number, Pick<LockedRow, 'name' | 'price_cents'>>,
   total: number,
   now: Date,
+  together = false,
 ): Promise<void> {
-  await query(
-    conn,
-    'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
-    [orderId, 'confirmed', total, now, null],
-  );
-  await query(
-    conn,
-    `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    lines.flatMap((l, i) => {
-      const row = byId.get(l.productId) as LockedRow;
-      return [orderId, l.productId, i + 1, row.name, l.quantity, row.price_cents, row.price_cents * l.quantity];
-    }),
-  );
-  await query(
-    conn,
-    `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    lines.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
-  );
+  const statements: SqlText[] = [
+    {
+      sql: 'insert into `orders` (`id`, `status`, `total_cents`, `created_at`, `cancelled_at`) values (?, ?, ?, ?, ?)',
+      parameters: [orderId, 'confirmed', total, now, null],
+    },
+    {
+      sql: `insert into \`order_lines\` (\`order_id\`, \`product_id\`, \`line_no\`, \`name\`, \`quantity\`, \`unit_price_cents\`, \`line_total_cents\`) values ${lines.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      parameters: lines.flatMap((l, i) => {
+        const row = byId.get(l.productId) as LockedRow;
+        return [orderId, l.productId, i + 1, row.name, l.quantity, row.price_cents, row.price_cents * l.quantity];
+      }),
+    },
+    {
+      sql: `insert into \`stock_movements\` (\`product_id\`, \`delta\`, \`reason\`, \`order_id\`, \`created_at\`) values ${lines.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      parameters: lines.flatMap((l) => [l.productId, -l.quantity, 'order', orderId, now]),
+    },
+  ];
+  const groups = together ? packStatements(statements) : statements.map((st) => [st]);
+  for (const group of groups) {
+    await query(
+      conn,
+      group.map((st) => st.sql).join(';\n'),
+      group.flatMap((st) => [...st.parameters]),
+    );
+  }
 }
 
 function priceLines(
@@ -236,7 +249,7 @@ export async function rawPlaceOrderNaive(raw: RawPool, lines: readonly Line[]): 
  * order without an Idempotency-Key: everything that needs no lock first, then the locks for the
  * fewest round trips. begin; the products and all their shards read WITHOUT a lock (prices, names,
  * archived state, updated_at, a shard with enough per line, picked at random); the order, its lines
- * and its ledger movements written from that read; the products share-locked (ascending ids) and
+ * and its ledger movements written from that read, in one query; the products share-locked (ascending ids) and
  * checked against the read; then ONE query: the picked shards locked with SELECT … FOR UPDATE
  * (ascending keys), the CASE UPDATE (which fails, and stops the query before its COMMIT, if a shard
  * has less than its line), COMMIT. No round trip under the shard locks (docs/decisions/0016).
@@ -250,7 +263,7 @@ export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]
     const picks = picksFor(lines, products);
     const now = new Date();
     const orderId = newOrderId(); // the service's generator: its cost is paid by both sides
-    await insertOrderRows(conn, orderId, lines, products, total, now);
+    await insertOrderRows(conn, orderId, lines, products, total, now, true);
     const locked = await query<LockedRow[]>(conn, SHARE_LOCK_SQL, [ids]);
     for (const row of locked) {
       const seen = products.get(Number(row.id));

@@ -1,4 +1,5 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
+import { MAX_STATEMENT_BYTES, sqlTextBytes } from './statement-size';
 
 /**
  * What a statement of the order path runs on: a Kysely instance or transaction, or a session on one
@@ -19,6 +20,11 @@ export interface SqlExecutor {
    * transactions (lib/db/session.ts) only: a Kysely transaction runs its statements one by one.
    */
   commitWith?(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>>;
+  /**
+   * Sends `statements` as ONE query (one round trip); the server runs them in order and stops at
+   * the first error, which is thrown. One result per statement. Offered by session transactions.
+   */
+  executeBatch?(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>>;
 }
 
 /** One statement: fixed text with `?` placeholders and its parameters. */
@@ -57,3 +63,60 @@ export function repeated(n: number, unit: string, separator = ', '): string {
 
 /** `(?, ?, …), (?, ?, …)`: `rows` rows of `width` placeholders, for a multi-row INSERT. */
 export const valueRows = (rows: number, width: number): string => repeated(rows, `(${repeated(width, '?')})`);
+
+/**
+ * Writes whose results nobody reads, collected and then sent together (`flush`): as few queries as
+ * fit MAX_STATEMENT_BYTES each (RDS Proxy pins a session on a statement over 16 KB), one round trip
+ * per query, where the executor can (`executeBatch`, a session transaction); one by one elsewhere.
+ * Statements run in the order given, and the first that fails stops the rest and is thrown, as if
+ * each had been awaited in turn. Hand it only to functions that ignore what their statements answer
+ * (it answers every one with an empty result).
+ */
+export class DeferredWrites implements SqlExecutor {
+  readonly #target: SqlExecutor;
+  #statements: SqlText[] = [];
+  constructor(target: SqlExecutor) {
+    this.#target = target;
+  }
+  async executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> {
+    return this.executeSql<R>(query.sql, query.parameters);
+  }
+  async executeSql<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+    this.#statements.push({ sql, parameters });
+    return { rows: [] };
+  }
+  /** Sends what was collected; the collector is empty afterwards. */
+  async flush(): Promise<void> {
+    const statements = this.#statements;
+    this.#statements = [];
+    const target = this.#target;
+    if (!target.executeBatch) {
+      for (const s of statements) await runSql(target, s.sql, s.parameters);
+      return;
+    }
+    for (const group of packStatements(statements)) {
+      const [only] = group;
+      if (group.length === 1 && only) await runSql(target, only.sql, only.parameters);
+      else await target.executeBatch(group);
+    }
+  }
+}
+
+/** Consecutive statements in groups whose text, joined by `;\n`, stays within `maxBytes`. */
+export function packStatements(statements: readonly SqlText[], maxBytes = MAX_STATEMENT_BYTES): SqlText[][] {
+  const groups: SqlText[][] = [];
+  let group: SqlText[] = [];
+  let size = 0;
+  for (const s of statements) {
+    const bytes = sqlTextBytes(s) + 2;
+    if (group.length > 0 && size + bytes > maxBytes) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(s);
+    size += bytes;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}

@@ -148,11 +148,11 @@ export async function inSessionTransaction<T>(
   }
 }
 
-/** `a; b; commit`: statements sent as one query (the pool allows several per query, pool.ts). */
-function withCommit(statements: readonly SqlText[]): SqlText {
+/** `a;\nb;\nc`: statements sent as one query (the pool allows several per query, pool.ts). */
+function joined(statements: readonly SqlText[]): SqlText {
   const parameters: unknown[] = [];
   for (const s of statements) parameters.push(...s.parameters);
-  return { sql: `${statements.map((s) => s.sql).join(';\n')};\ncommit`, parameters };
+  return { sql: statements.map((s) => s.sql).join(';\n'), parameters };
 }
 
 function withCallerStack(err: unknown, here: Error): unknown {
@@ -171,17 +171,21 @@ class SessionConnection implements DatabaseConnection, SqlExecutor {
     this.#conn = conn;
   }
   async commitWith(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>> {
-    const batch = withCommit(statements);
+    const results = await this.executeBatch([...statements, { sql: 'commit', parameters: [] }]);
+    this.committed = true;
+    return results.slice(0, statements.length);
+  }
+  async executeBatch(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>> {
+    const batch = joined(statements);
     let results: MysqlQueryResult;
     try {
       results = await send(this.#conn, batch.sql, batch.parameters);
     } catch (err) {
       throw withCallerStack(err, new Error());
     }
-    this.committed = true;
-    // One result per statement (mysql2 answers an array of them); COMMIT's OK packet is dropped.
-    const all = results as unknown as MysqlQueryResult[];
-    return all.slice(0, statements.length).map((r) => toQueryResult<unknown>(r));
+    // mysql2 answers an array of results for several statements, the result itself for one.
+    const all = statements.length > 1 ? (results as unknown as MysqlQueryResult[]) : [results];
+    return all.map((r) => toQueryResult<unknown>(r));
   }
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return this.executeSql<R>(query.sql, query.parameters);

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { SqlExecutor } from '../db/compiled';
+import { DeferredWrites, type SqlExecutor } from '../db/compiled';
 import { withSqlTransaction, withTransaction } from '../db/transaction';
 import type { DB, OrderLineRow, OrderRow } from '../db/types';
 import {
@@ -226,28 +226,32 @@ async function createOrder(
   const orderId = newOrderId();
   // The stored row keeps the columns of the first response (a replay is that 201 again).
   const location = `/orders/${orderId}`;
-  const storeResponse = (view: OrderView) =>
-    idem ? completeKey(trx, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId }) : undefined;
+  const storeResponse = (to: SqlExecutor, view: OrderView) =>
+    idem ? completeKey(to, idem.key, { statusCode: 201, body: JSON.stringify(view), location, orderId }) : undefined;
 
-  // Before any lock: read, check (a request that the read already rejects writes nothing), write.
+  // Before any lock: read, check (a request that the read already rejects writes nothing), write:
+  // the order, its lines, its ledger movements and the stored response go out together, one query
+  // per 14 KB (DeferredWrites: one round trip for a usual order).
   const seen = byProductId(await readProducts(trx, ids));
   checkProducts(lines, seen);
   let draft = draftOrder(orderId, lines, seen, now);
-  await insertOrder(trx, {
+  const writes = new DeferredWrites(trx);
+  await insertOrder(writes, {
     id: orderId,
     status: 'confirmed',
     total_cents: draft.totalCents,
     created_at: now,
     cancelled_at: null,
   });
-  await insertOrderLines(trx, draft.lines);
+  await insertOrderLines(writes, draft.lines);
   const changes = lines.map((l) => ({ productId: l.product_id, quantity: l.quantity }));
   await recordMovements(
-    trx,
+    writes,
     changes.map((c) => ({ productId: c.productId, delta: -c.quantity, reason: 'order' as const, orderId })),
     now,
   );
-  await storeResponse(draft.view);
+  await storeResponse(writes, draft.view);
+  await writes.flush();
 
   // Under the share lock on the products rows: the same checks on their latest state, a redo if
   // a name or price changed since the read (rare: extra statements only then).
@@ -268,7 +272,7 @@ async function createOrder(
     });
     await rewriteOrderLines(trx, orderId, changed);
     if (redo.totalCents !== draft.totalCents) await setOrderTotal(trx, orderId, redo.totalCents);
-    await storeResponse(redo.view);
+    await storeResponse(trx, redo.view);
     draft = redo;
   }
 

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../lib/db/client';
-import { runSql } from '../../lib/db/compiled';
+import { DeferredWrites, packStatements, runSql } from '../../lib/db/compiled';
+import { recordCommands } from '../../scripts/lib/sent-commands';
 import { withSqlTransaction } from '../../lib/db/transaction';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 
@@ -123,6 +124,57 @@ describe('commitWith: the last statements and COMMIT in one query (docs/decision
       // The pool's one connection, outside any transaction: the rollback ended it.
       const { rows } = await sql<{ t: number }>`select @@in_transaction as t`.execute(db);
       expect(rows).toEqual([{ t: 0 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('DeferredWrites: writes collected, then sent as few queries as fit 14 KB', () => {
+  const value = async (db: ReturnType<typeof createDb>, name: string) =>
+    (await db.selectFrom('counters').select('value').where('name', '=', name).executeTakeFirst())?.value;
+  const insert = (name: string, v: number) => ({
+    sql: 'insert into `counters` (`name`, `value`) values (?, ?)',
+    parameters: [name, v],
+  });
+
+  it('packs consecutive statements under the limit, in order, one group at least per statement over it', () => {
+    const small = [insert('a', 1), insert('b', 2), insert('c', 3)];
+    expect(packStatements(small)).toEqual([small]);
+    const big = { sql: `select ${'1 + '.repeat(2_000)}1`, parameters: [] };
+    expect(packStatements([small[0], big, small[1]] as never[], 8_050).map((g) => g.length)).toEqual([1, 1, 1]);
+    expect(packStatements([small[0], small[1], big] as never[], 8_050).map((g) => g.length)).toEqual([2, 1]);
+  });
+
+  it('sends them in one round trip in a session transaction; a failing one stops the rest and rolls all back', async () => {
+    const db = createDb(isolated.url, { poolSize: 1 });
+    try {
+      const log = await recordCommands(async () => {
+        await withSqlTransaction(db, async (s) => {
+          const writes = new DeferredWrites(s);
+          await runSql(writes, insert('deferred_a', 1).sql, insert('deferred_a', 1).parameters);
+          await runSql(writes, insert('deferred_b', 2).sql, insert('deferred_b', 2).parameters);
+          await writes.flush();
+        });
+      });
+      expect(
+        log
+          .filter((c) => c.command === 'Query')
+          .map((c) => c.sql?.split(';\n').length)
+          .slice(-3),
+      ).toEqual([1, 2, 1]); // begin, the writes, commit
+      expect([await value(db, 'deferred_a'), await value(db, 'deferred_b')]).toEqual([1, 2]);
+
+      await expect(
+        withSqlTransaction(db, async (s) => {
+          const writes = new DeferredWrites(s);
+          await runSql(writes, insert('deferred_c', 3).sql, insert('deferred_c', 3).parameters);
+          await runSql(writes, insert('deferred_a', 9).sql, insert('deferred_a', 9).parameters); // duplicate key
+          await runSql(writes, insert('deferred_d', 4).sql, insert('deferred_d', 4).parameters);
+          await writes.flush();
+        }),
+      ).rejects.toMatchObject({ errno: 1062 });
+      expect([await value(db, 'deferred_c'), await value(db, 'deferred_d')]).toEqual([undefined, undefined]);
     } finally {
       await db.destroy();
     }
