@@ -1,12 +1,9 @@
-import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { parse as parseContentType } from 'content-type';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors';
 import { parseRequestJson } from './json';
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-type Middleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>;
 
 /**
  * `application/json`, matched as RFC 9110 §8.3 says: type, subtype and parameter names are
@@ -15,6 +12,8 @@ type Middleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2,
  * Other parameters are ignored; `+json` types and anything that does not parse are refused.
  */
 export function isJsonMediaType(header: string): boolean {
+  // What every JSON client sends, answered without parsing it (the parse would say true).
+  if (header === 'application/json' || header === 'application/json; charset=utf-8') return true;
   const { type, parameters } = parseContentType(header);
   if (type !== 'application/json') return false;
   const charset = parameters.charset;
@@ -42,29 +41,27 @@ function textOf(body: unknown, contentLength: string | undefined): string {
  * (400 malformed_json; see parseRequestJson for numbers, repeated keys, depth and a BOM). The parsed value replaces `event.body`; whether it is the right object is
  * the body schema's job (400 validation_failed), so `null`, `[]` or `"x"` get there like any other
  * wrong value. `body` may be missing (API Gateway) or `null` (serverless-offline): both are empty.
+ * A step of the handler chain (lib/http/handler.ts), for routes with a body schema.
  */
-export const jsonBody = (): Middleware => ({
-  before: async (request) => {
-    const { event } = request;
-    const raw = textOf(event.body as unknown, event.headers?.['content-length']);
-    const bytes = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw);
-    if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-    const contentType = event.headers?.['content-type'];
-    // A body must say it is JSON; an empty one with no Content-Type sent nothing of a wrong type.
-    if ((contentType !== undefined || bytes > 0) && !isJsonMediaType(contentType ?? '')) {
-      throw new UnsupportedMediaTypeError();
+export function readJsonBody(event: APIGatewayProxyEventV2): void {
+  const raw = textOf(event.body as unknown, event.headers?.['content-length']);
+  const bytes = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw);
+  if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const contentType = event.headers?.['content-type'];
+  // A body must say it is JSON; an empty one with no Content-Type sent nothing of a wrong type.
+  if ((contentType !== undefined || bytes > 0) && !isJsonMediaType(contentType ?? '')) {
+    throw new UnsupportedMediaTypeError();
+  }
+  let text = raw;
+  if (event.isBase64Encoded && text !== '') {
+    try {
+      text = strictUtf8.decode(Buffer.from(text, 'base64'));
+    } catch {
+      throw new MalformedJsonError('The request body is not valid UTF-8');
     }
-    let text = raw;
-    if (event.isBase64Encoded && text !== '') {
-      try {
-        text = strictUtf8.decode(Buffer.from(text, 'base64'));
-      } catch {
-        throw new MalformedJsonError('The request body is not valid UTF-8');
-      }
-    }
-    if (text.trim() === '') throw new MalformedJsonError('The request body is empty; send a JSON object');
-    // middy's convention: the parsed body replaces the text.
-    event.body = parseRequestJson(text) as string;
-    event.isBase64Encoded = false;
-  },
-});
+  }
+  if (text.trim() === '') throw new MalformedJsonError('The request body is empty; send a JSON object');
+  // middy's convention: the parsed body replaces the text.
+  event.body = parseRequestJson(text) as string;
+  event.isBase64Encoded = false;
+}

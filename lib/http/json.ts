@@ -2,7 +2,7 @@ import { parse } from 'lossless-json';
 import { MalformedJsonError, ValidationError } from '../errors';
 
 /**
- * Request JSON, parsed once with lossless-json, which hands each number's source text to us. It
+ * Request JSON, read as lossless-json reads it, which hands each number's source text to us. It
  * rejects what JSON.parse rejects; beyond that:
  *
  * - A number whose text no double holds exactly (`19.999999999999999`, `1e400`, `1e-400`,
@@ -14,6 +14,9 @@ import { MalformedJsonError, ValidationError } from '../errors';
  * - A leading byte order mark is ignored (RFC 8259 §8.1 allows it).
  * - Arrays and objects nested more than MAX_JSON_DEPTH deep are a 400 before parsing (the parser
  *   recurses and would overflow the stack at a few thousand levels; 64 KiB allows 32,000).
+ *
+ * Most bodies take a fast path (parsePlain below): JSON.parse, when a scan of the text proves it
+ * gives the same value. The rest, and every error, go through lossless-json.
  */
 export const MAX_JSON_DEPTH = 1_000;
 
@@ -64,15 +67,82 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-/** Parses a request body's text; throws MalformedJsonError or (too deep) ValidationError. */
-export function parseRequestJson(source: string): unknown {
-  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
-  // Depth ≤ length, so short bodies (every usual order) skip the scan and are read once.
-  if (text.length > MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-    throw new ValidationError([
-      { path: '', message: `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` },
-    ]);
+const NOT_PLAIN = Symbol('not plain');
+
+/** JSON whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+/** A character that can continue a number token: digits, `.`, `e`, `E`, `+`, `-`. */
+const isNumberPart = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+
+/** How many keys the objects in a JSON.parse result have, all levels. */
+function keysIn(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) n += keysIn(item);
+    return n;
   }
+  for (const key in value) n += 1 + keysIn((value as Record<string, unknown>)[key]);
+  return n;
+}
+
+/**
+ * The fast path: JSON.parse, when it provably gives what the lossless parse gives. One pass over
+ * the text (strings skipped) checks that every number is written as its double's own shortest form
+ * (`19.99`, `2`: exact, so parseNumber would return that same double) and counts the keys; the
+ * parsed value must have as many, so no key was repeated (JSON.parse would keep the last silently).
+ * Anything else (`1.0`, `1e400`, a repeated key, text JSON.parse refuses) is
+ * NOT_PLAIN and goes the lossless way, which decides it and words any error as before.
+ */
+function parsePlain(text: string): unknown {
+  const n = text.length;
+  let keys = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+      let j = i + 1;
+      while (j < n && isJsonSpace(text.charCodeAt(j))) j++;
+      if (text.charCodeAt(j) === 0x3a /* : */) keys++;
+    } else if (c === 0x2d /* - */ || isDigit(c)) {
+      const first = c === 0x2d ? i + 1 : i;
+      let j = first;
+      while (j < n && isDigit(text.charCodeAt(j))) j++;
+      const digits = j - first;
+      while (j < n && isNumberPart(text.charCodeAt(j))) j++;
+      // 1 to 15 digits, no leading zero (nor `-0`), nothing after: an integer written as String() writes it.
+      const plainInteger =
+        j === first + digits &&
+        digits >= 1 &&
+        digits <= 15 &&
+        (text.charCodeAt(first) !== 0x30 || (digits === 1 && first === i));
+      if (!plainInteger) {
+        const token = text.slice(i, j);
+        if (String(Number(token)) !== token) return NOT_PLAIN;
+      }
+      i = j - 1;
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return NOT_PLAIN;
+  }
+  return keysIn(value) === keys ? value : NOT_PLAIN;
+}
+
+/**
+ * The lossless parse alone (the reference the fast path must agree with; tests compare them):
+ * the value, or MalformedJsonError.
+ */
+export function parseLossless(text: string): unknown {
   try {
     return parse(text, null, parseNumber);
   } catch (err) {
@@ -84,4 +154,17 @@ export function parseRequestJson(source: string): unknown {
     // reading, and short (a long key or string is cut).
     throw new MalformedJsonError(`The request body is not valid JSON: ${message.slice(0, 120)}`);
   }
+}
+
+/** Parses a request body's text; throws MalformedJsonError or (too deep) ValidationError. */
+export function parseRequestJson(source: string): unknown {
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  // Depth ≤ length, so short bodies (every usual order) skip the scan and are read once.
+  if (text.length > MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new ValidationError([
+      { path: '', message: `the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep` },
+    ]);
+  }
+  const plain = parsePlain(text);
+  return plain === NOT_PLAIN ? parseLossless(text) : plain;
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { MiddlewareObj, Request } from '@middy/core';
+import type { Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { AppError } from '../errors';
 import { invocationScope } from '../request-scope';
@@ -47,7 +47,11 @@ function errorDetails(error: AppError): Record<string, unknown> {
   };
 }
 
-function finish(request: HttpRequest, orderMetrics: boolean): void {
+/**
+ * One JSON log line and the metrics of each request, once the chain has its final response and, on
+ * failure, the AppError the problem+json boundary mapped the error to (lib/http/handler.ts).
+ */
+export function requestFinished(request: HttpRequest, orderMetrics: boolean): void {
   const start = started.get(request);
   const event = request.event;
   const result = request.response;
@@ -88,21 +92,8 @@ function finish(request: HttpRequest, orderMetrics: boolean): void {
   });
 }
 
-/**
- * One JSON log line and the metrics of each request. Outermost in the chain, so it sees the final
- * response and, on failure, the AppError the problem+json boundary mapped the error to.
- */
-export const observability = (
-  options: { orderMetrics: boolean } = { orderMetrics: false },
-): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context> => ({
-  before: async (request) => {
-    started.set(request, { at: performance.now(), coldStart });
-    coldStart = false;
-  },
-  after: async (request) => {
-    finish(request, options.orderMetrics);
-  },
-  onError: async (request) => {
-    finish(request, options.orderMetrics);
-  },
-});
+/** Call when the request enters the chain: its start time and whether it is the instance's first. */
+export function requestStarted(request: HttpRequest): void {
+  started.set(request, { at: performance.now(), coldStart });
+  coldStart = false;
+}

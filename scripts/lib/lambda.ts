@@ -45,7 +45,7 @@ export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
   const pairs = o.queryPairs ?? Object.entries(o.query ?? {});
   const query: Record<string, string> = {};
   for (const [k, v] of pairs) query[k] = k in query ? `${query[k]},${v}` : v;
-  const rawQueryString = new URLSearchParams(pairs).toString();
+  const rawQueryString = pairs.length > 0 ? new URLSearchParams(pairs).toString() : '';
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: `${method} ${o.route ?? o.path}`,
@@ -73,6 +73,10 @@ export function apiEvent(o: EventOptions): APIGatewayProxyEventV2 {
   return event;
 }
 
+// The context's methods, made once rather than per invocation.
+const remainingTime = () => 10_000;
+const nothing = () => undefined;
+
 export function lambdaContext(functionName = 'test'): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -83,10 +87,10 @@ export function lambdaContext(functionName = 'test'): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
+    getRemainingTimeInMillis: remainingTime,
+    done: nothing,
+    fail: nothing,
+    succeed: nothing,
   };
 }
 
@@ -96,6 +100,23 @@ export interface Reply<T = unknown> {
   /** The body parsed as JSON when the response is JSON (parsed on first read), else the text. */
   readonly body: T;
   text: string | undefined;
+}
+
+class HandlerReply<T> implements Reply<T> {
+  #parsed: { value: T } | undefined;
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly text: string | undefined,
+  ) {}
+  get body(): T {
+    if (this.#parsed === undefined) {
+      const { text } = this;
+      const json = text !== undefined && text !== '' && (this.headers['content-type'] ?? '').includes('json');
+      this.#parsed = { value: json ? (JSON.parse(text) as T) : (text as T) };
+    }
+    return this.#parsed.value;
+  }
 }
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -118,17 +139,7 @@ export async function invoke<T = any>(
   const result = await handler(event, lambdaContext(functionName));
   if (typeof result === 'string') throw new Error('handler returned a bare string');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
-  const text = result.body;
-  const json = text !== undefined && text !== '' && (headers['content-type'] ?? '').includes('json');
-  let parsed: { value: T } | undefined;
-  return {
-    status: result.statusCode ?? 200,
-    headers,
-    text,
-    get body(): T {
-      parsed ??= { value: json ? (JSON.parse(text ?? '') as T) : (text as T) };
-      return parsed.value;
-    },
-  };
+  const given = result.headers ?? {};
+  for (const k in given) headers[k.toLowerCase()] = String(given[k]);
+  return new HandlerReply<T>(result.statusCode ?? 200, headers, result.body);
 }
