@@ -8,7 +8,7 @@
  * GET /products and POST /orders. The figure is the local developer's: serverless-offline's own
  * cost (Hapi, event translation, worker messaging) is in it, which API Gateway + Lambda do not have.
  */
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
@@ -21,6 +21,7 @@ import { overrideProcessEnv } from '../../scripts/lib/process-db';
 import { unexpected, useDatabase } from '../lib/handlers';
 import { type LoadResult, mergeResults, runLoad, type Summary, summarise } from '../lib/load';
 import { StockTracker } from '../lib/stock-check';
+import { stdoutToDevNull } from '../lib/stdout';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
 import { type OrderProducts, singleLine } from '../lib/workload';
 
@@ -56,32 +57,6 @@ function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline>
     flags,
     readyTimeoutMs: START_TIMEOUT_MS,
   });
-}
-
-/**
- * The in-process reference's stdout as serverless-offline's is here: the handlers' log and metric
- * lines written to /dev/null, one synchronous write each (Node.js writes to a file or character
- * device with fs.writeSync, which is what the offline process does with `stdout: 'ignore'`). The
- * rest of the benchmark drops the lines without a system call (bench/lib/stdout.ts); here both
- * sides of the ratio pay the same write. Returns `restore`.
- */
-function stdoutToDevNull(): { restore: () => void; bytes: () => number } {
-  const fd = openSync('/dev/null', 'w');
-  const original = process.stdout.write.bind(process.stdout);
-  let bytes = 0;
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    bytes += typeof chunk === 'string' ? writeSync(fd, chunk) : writeSync(fd, chunk);
-    const cb = rest.find((r): r is () => void => typeof r === 'function');
-    if (cb) process.nextTick(cb);
-    return true;
-  }) as typeof process.stdout.write;
-  return {
-    restore: () => {
-      process.stdout.write = original;
-      closeSync(fd);
-    },
-    bytes: () => bytes,
-  };
 }
 
 /** The serverless-offline process serving `baseUrl` (its command line has `--httpPort <port>`), if /proc shows it. */

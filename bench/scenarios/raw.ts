@@ -5,7 +5,7 @@
  * order that placeOrder in lib/orders/service.ts follows: lock last, on stock shards). Their throughput is the floor the
  * database sets; the benchmark checks the handler's statements against them (lock-round-trips.ts).
  */
-import { packStatements, type SqlText } from '../../lib/db/compiled';
+import { oneQuery, packStatements, type SqlText } from '../../lib/db/compiled';
 import { newOrderId } from '../../lib/orders/ids';
 import { createPool, type Pool, type PoolConnection, type RowDataPacket } from 'mysql2';
 import { pickShards, type Shard } from '../../lib/stock/shards';
@@ -169,11 +169,8 @@ async function insertOrderRows(
   ];
   const groups = together ? packStatements(statements) : statements.map((st) => [st]);
   for (const group of groups) {
-    await query(
-      conn,
-      group.map((st) => st.sql).join(';\n'),
-      group.flatMap((st) => [...st.parameters]),
-    );
+    const { sql, parameters } = oneQuery(group);
+    await query(conn, sql, [...parameters]);
   }
 }
 
@@ -280,7 +277,12 @@ export async function rawPlaceOrderLockLast(raw: RawPool, lines: readonly Line[]
     const [lockSql, lockParams] = lockShardsStatement(picks);
     const [takeSql, takeParams] = takeStockStatement(lines, picks);
     // A shard short of its line fails the UPDATE (UNSIGNED) and the query stops before COMMIT.
-    await query(conn, `${lockSql};\n${takeSql};\ncommit`, [...lockParams, ...takeParams]);
+    const tail = oneQuery([
+      { sql: lockSql, parameters: lockParams },
+      { sql: takeSql, parameters: takeParams },
+      { sql: 'commit', parameters: [] },
+    ]);
+    await query(conn, tail.sql, [...tail.parameters]);
     return { committed: true as const, value: orderId };
   });
 }

@@ -34,6 +34,17 @@ export interface SqlText {
 }
 
 /**
+ * `a;\nb;\nc` with their parameters in order: statements sent as one query (the pool allows several
+ * per query, pool.ts). The session's batches and the benchmark's raw reference join them this way,
+ * and scripts/lib/sent-commands.ts splits recorded queries on it.
+ */
+export function oneQuery(statements: readonly SqlText[]): SqlText {
+  const parameters: unknown[] = [];
+  for (const s of statements) parameters.push(...s.parameters);
+  return { sql: statements.map((s) => s.sql).join(';\n'), parameters };
+}
+
+/**
  * Statements of the hot order path sent as fixed text with `?` parameters, skipping Kysely's query
  * builder and compiler (their per-call cost was ~¼ of the client CPU of an order). Same wire
  * behaviour as the builder: mysql2 `query` (text protocol) formats the parameters client-side, so

@@ -9,7 +9,7 @@ import type {
   QueryResult,
 } from 'kysely';
 import type { RequestScope } from '../request-scope';
-import type { SqlExecutor, SqlText } from './compiled';
+import { oneQuery, type SqlExecutor, type SqlText } from './compiled';
 import type { ScopedPools } from './statement-deadline';
 import type { DB } from './types';
 
@@ -132,27 +132,21 @@ export async function inSessionTransaction<T>(
   try {
     const session = new SessionConnection(conn);
     await send(conn, 'begin', []);
-    let committed = false;
     try {
       const result = await fn(session);
       // Ended already when fn's last statements went out with their COMMIT (commitWith).
-      if (!session.committed) await send(conn, 'commit', []);
-      committed = true;
+      if (!session.committed) {
+        await send(conn, 'commit', []);
+        session.committed = true;
+      }
       return result;
     } catch (err) {
-      if (!committed && !session.committed) await send(conn, 'rollback', []).catch(() => undefined);
+      if (!session.committed) await send(conn, 'rollback', []).catch(() => undefined);
       throw err;
     }
   } finally {
     conn.release();
   }
-}
-
-/** `a;\nb;\nc`: statements sent as one query (the pool allows several per query, pool.ts). */
-function joined(statements: readonly SqlText[]): SqlText {
-  const parameters: unknown[] = [];
-  for (const s of statements) parameters.push(...s.parameters);
-  return { sql: statements.map((s) => s.sql).join(';\n'), parameters };
 }
 
 function withCallerStack(err: unknown, here: Error): unknown {
@@ -165,7 +159,7 @@ function withCallerStack(err: unknown, here: Error): unknown {
 /** Kysely's view of one pooled connection: statements straight to it, results shaped as MysqlDialect's. */
 class SessionConnection implements DatabaseConnection, SqlExecutor {
   readonly #conn: MysqlPoolConnection;
-  /** True once a commitWith has committed: the transaction is over. */
+  /** True once the transaction has committed (by commitWith, or by inSessionTransaction's COMMIT). */
   committed = false;
   constructor(conn: MysqlPoolConnection) {
     this.#conn = conn;
@@ -176,7 +170,7 @@ class SessionConnection implements DatabaseConnection, SqlExecutor {
     return results.slice(0, statements.length);
   }
   async executeBatch(statements: readonly SqlText[]): Promise<Array<QueryResult<unknown>>> {
-    const batch = joined(statements);
+    const batch = oneQuery(statements);
     let results: MysqlQueryResult;
     try {
       results = await send(this.#conn, batch.sql, batch.parameters);

@@ -186,9 +186,9 @@ function takeStatement(chunk: readonly ShardTake[]): SqlText {
  * transaction is then still open, its locks held. The rows must exist: the caller has checked
  * under the products share lock that no re-shard happened since it read them (`updated_at`).
  *
- * Returns undefined, sending nothing, when it cannot be used (no commitWith, or the query would
- * pass RDS Proxy's 16 KB pinning limit): the caller then locks, checks and takes in three round
- * trips. Throws the driver's error when a statement failed (isShardShortfall tells a shortfall).
+ * Returns true once committed. Returns false, sending nothing, when it cannot be used (no
+ * commitWith, more than TAKES_PER_STATEMENT takes, or the query would pass RDS Proxy's 16 KB
+ * pinning limit): the caller then locks, checks and takes in three round trips. Throws the driver's error when a statement failed (isShardShortfall tells a shortfall).
  */
 export async function lockTakeAndCommit(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<boolean> {
   if (!trx.commitWith || takes.length === 0 || takes.length > TAKES_PER_STATEMENT) return false;

@@ -52,7 +52,7 @@ export async function recordCommands(
  */
 export function statementKind(sqlText: string | undefined): string {
   // Several statements sent as one query (an order's lock tail, `…; …; commit`): their kinds joined
-  // by ' + '. The split is on `;` at a line end, how the code joins them (lib/db/session.ts).
+  // by ' + '. The split is on `;` at a line end, how the code joins them (lib/db/compiled.ts oneQuery).
   const parts = (sqlText ?? '').split(/;\s*\n/);
   if (parts.length > 1) return parts.map((p) => oneStatementKind(p)).join(' + ');
   return oneStatementKind(sqlText);
