@@ -19,6 +19,7 @@ import {
   withDatabase,
 } from '../../scripts/lib/mysql-server';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
+import { freezeProcess } from '../support/freeze';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const SKIP = !hasServerBinary() && !CI;
@@ -116,7 +117,7 @@ describe.skipIf(SKIP)('a hung database behind serverless-offline', () => {
       expect((await send(r)).status, r.path).toBeLessThan(500);
     }
 
-    process.kill(serverPid, 'SIGSTOP');
+    await freezeProcess(serverPid);
     let replies: Array<{ route: string; status: number; type: string; text: string; ms: number }>;
     try {
       // One after another: each function's timeout is what is tested, not this machine's cores.

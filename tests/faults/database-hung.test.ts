@@ -12,6 +12,7 @@ import { invoke, type Reply } from '../../scripts/lib/lambda';
 import { pointProcessAt } from '../../scripts/lib/process-db';
 import { timed } from '../support/timed';
 import { ledgerSum, makeProduct, stockOf } from '../support/factories';
+import { freezeProcess } from '../support/freeze';
 import { skipWithoutServerBinary } from '../support/requires';
 
 /*
@@ -62,7 +63,7 @@ describe.skipIf(skipWithoutServerBinary('database that stops answering'))('datab
     // Warm: both pooled connections are idle and alive, as in a busy Lambda.
     expect((await Promise.all([get(), get()])).map((r) => r.status)).toEqual([200, 200]);
 
-    process.kill(serverPid, 'SIGSTOP');
+    await freezeProcess(serverPid);
     let down: Array<{ value: Reply<{ code?: string }>; ms: number }>;
     let healthDown: { value: Reply; ms: number };
     try {
