@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 
 /**
  * serverless-offline for end-to-end tests and the benchmark: the real serverless.yml, the real esbuild bundles, on
@@ -30,8 +30,8 @@ export interface OfflineOptions {
 
 export async function startOffline(opts: OfflineOptions): Promise<Offline> {
   const root = join(__dirname, '..', '..');
-  const httpPort = await freePort();
-  const lambdaPort = await freePort();
+  // Two distinct ports (two freePort calls in a row can get the same one).
+  const [httpPort, lambdaPort] = await freePorts(2);
   // Only the tail is kept: a long benchmark run would otherwise hold every log line in memory.
   let log = '';
   let ready = false;

@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/lib/free-port';
+import { freePorts } from '../../scripts/lib/free-port';
 import { type Offline, startOffline } from '../../scripts/lib/offline';
 import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 
@@ -34,7 +34,7 @@ async function startFixture(): Promise<Fixture> {
   rmSync(join(FIXTURE, '.esbuild'), { recursive: true, force: true });
   mkdirSync(BUILD, { recursive: true });
   copyFileSync(join(FIXTURE, 'echo.js'), join(BUILD, 'echo.js'));
-  const port = await freePort();
+  const [port, lambdaPort] = await freePorts(2);
   let log = '';
   const child: ChildProcess = spawn(
     process.execPath,
@@ -45,7 +45,7 @@ async function startFixture(): Promise<Fixture> {
       '--httpPort',
       String(port),
       '--lambdaPort',
-      String(await freePort()),
+      String(lambdaPort),
       ...devOfflineFlags({}),
     ],
     {
