@@ -35,18 +35,19 @@ import { LIST_PRODUCTS, runCatalogue } from './scenarios/catalogue';
 import { runColdStart } from './scenarios/cold-start';
 import { HTTP_CONNECTIONS, runHttp } from './scenarios/http';
 import { type LatencyProxy, startLatencyProxy } from './lib/latency-proxy';
-import { useDatabase } from './lib/handlers';
 import { runHotCurve } from './scenarios/hot-curve';
 import { runShardCurve } from './scenarios/shard-curve';
 import { measureLockRoundTrips } from './scenarios/lock-round-trips';
-import { CREATE_ORDER, handlerPlacer } from './scenarios/order-handler';
+import { CREATE_ORDER, type HandlerPlacer, handlerPlacer } from './scenarios/order-handler';
 import { runOrderSizes } from './scenarios/order-size';
 import {
   ensureLockLastSchema,
   type Network,
   type Placer,
   type PlacerSet,
+  type RawModule,
   rawPlacers,
+  bundledRaw,
   runOrderPairs,
   setupOrderProducts,
 } from './scenarios/orders';
@@ -166,14 +167,22 @@ async function main(): Promise<void> {
     const stdout = discardStdout();
     cleanups.push(async () => stdout.restore());
     if (!hasOrders) log(`${CREATE_ORDER} not found: order handler scenarios skipped`);
-    const handler: Placer | undefined = hasOrders ? handlerPlacer(ctx) : undefined;
-    if (handler) cleanups.push(() => handler.close());
-    // The handler uses the app's one pool: point it at the network a load runs on, as large as the raw pools.
+    // Both sides run as bundles made with serverless.yml's esbuild settings (bench/lib/bundle.ts),
+    // built on first use. The handler's bundle has its own pool: it is pointed at the network a load
+    // runs on, as large as the raw pools.
+    let handler: HandlerPlacer | undefined;
+    let raw: RawModule | undefined;
     let handlerUrl: string | undefined;
     const placersFor = async (network: Network): Promise<Placer[]> => {
-      const { naive, lockLast: best } = rawPlacers(network.url, settings.concurrency);
+      raw ??= await bundledRaw(repoRoot);
+      if (hasOrders && !handler) {
+        const h = await handlerPlacer(ctx);
+        handler = h;
+        cleanups.push(() => h.close());
+      }
+      const { naive, lockLast: best } = rawPlacers(network.url, settings.concurrency, raw);
       if (handler && handlerUrl !== network.url) {
-        await useDatabase(network.url, settings.concurrency);
+        await handler.pointAt(network.url, settings.concurrency);
         handlerUrl = network.url;
       }
       return handler ? [naive, best, handler] : [naive, best];

@@ -1,23 +1,36 @@
 /**
- * The real POST /orders handler as a Placer, in-process. It uses the app's process-wide pool:
- * `useDatabase(url, size)` (bench/lib/handlers.ts) points it at the loopback or the proxied URL,
- * with a pool as large as the raw ones.
+ * The real POST /orders handler as a Placer, in-process, bundled as it is deployed
+ * (bench/lib/bundle.ts: serverless.yml's esbuild settings) and invoked with API Gateway v2 events
+ * built by scripts/lib/lambda.ts. The bundle has its own pool: `pointAt(url, size)` points it at
+ * the loopback or the proxied URL, as large as the raw pools.
  */
-import { closeDb } from '../../lib/db/client';
-import { invoke, loadHandler } from '../../scripts/lib/lambda';
-import { unexpected } from '../lib/handlers';
+import type { Handler } from '../../scripts/lib/lambda';
+import { invoke } from '../../scripts/lib/lambda';
+import { loadBundle } from '../lib/bundle';
 import type { BenchContext } from '../lib/context';
+import { unexpected } from '../lib/handlers';
 import type { Placer } from './orders';
 
 export const CREATE_ORDER = 'functions/orders/create-order.ts';
 
-export function handlerPlacer(ctx: BenchContext): Placer {
-  const handler = loadHandler(ctx.repoRoot, CREATE_ORDER);
+interface OrderHandlerBundle {
+  handler: Handler;
+  pointProcessAt(url: string, env?: Record<string, string | undefined>): Promise<() => Promise<void>>;
+}
+
+export interface HandlerPlacer extends Placer {
+  /** Points the bundle's pool at `databaseUrl` with `poolSize` connections (writer only). */
+  pointAt(databaseUrl: string, poolSize: number): Promise<void>;
+}
+
+export async function handlerPlacer(ctx: BenchContext): Promise<HandlerPlacer> {
+  const bundle = await loadBundle<OrderHandlerBundle>(ctx.repoRoot, 'bench/lib/order-handler-entry.ts', 'create-order');
+  let restore: (() => Promise<void>) | undefined;
   return {
     name: 'order',
     place: async (lines) => {
       const reply = await invoke(
-        handler,
+        bundle.handler,
         {
           method: 'POST',
           path: '/orders',
@@ -27,6 +40,17 @@ export function handlerPlacer(ctx: BenchContext): Placer {
       );
       if (reply.status !== 201) throw unexpected(reply, 201);
     },
-    close: () => closeDb(),
+    pointAt: async (databaseUrl, poolSize) => {
+      const back = await bundle.pointProcessAt(databaseUrl, {
+        DB_POOL_SIZE: String(poolSize),
+        DATABASE_READ_URL: undefined,
+      });
+      restore ??= back; // the first one puts back what was there before the benchmark
+    },
+    // Closes the bundle's pool and puts the environment back as it was.
+    close: async () => {
+      await restore?.();
+      restore = undefined;
+    },
   };
 }

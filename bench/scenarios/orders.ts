@@ -9,7 +9,8 @@ import { connect, seedProducts } from '../lib/databases';
 import { type LoadResult, mergeResults, runLoad, summarise } from '../lib/load';
 import { type Line, StockTracker } from '../lib/stock-check';
 import { type OrderProducts, type Shape, singleLine } from '../lib/workload';
-import { createRawPool, rawPlaceOrderLockLast, rawPlaceOrderNaive } from './raw';
+import { loadBundle } from '../lib/bundle';
+import * as sourceRaw from './raw';
 
 export const SPREAD_PRODUCTS = 10_000;
 
@@ -115,12 +116,28 @@ export async function ensureLockLastSchema(databaseUrl: string, log: (line: stri
   }
 }
 
+/** The raw transactions (raw.ts): the sources as tsx loads them, or a bundle of them. */
+export type RawModule = Pick<typeof sourceRaw, 'createRawPool' | 'rawPlaceOrderLockLast' | 'rawPlaceOrderNaive'>;
+
+/**
+ * raw.ts bundled like the handler (bench/lib/bundle.ts), so that both sides of every ratio run as
+ * esbuild bundles and neither pays for tsx's per-file compilation.
+ */
+export function bundledRaw(repoRoot: string): Promise<RawModule> {
+  return loadBundle<RawModule>(repoRoot, 'bench/scenarios/raw.ts', 'raw');
+}
+
 /**
  * Both raw placers over ONE pool: interleaved slices never run them at the same time, and the
  * database server is shared, so the benchmark holds `poolSize` raw connections, not twice that.
  * Closing either closes the pool (closing it twice is harmless).
  */
-export function rawPlacers(databaseUrl: string, poolSize: number): { naive: Placer; lockLast: Placer } {
+export function rawPlacers(
+  databaseUrl: string,
+  poolSize: number,
+  raw: RawModule = sourceRaw,
+): { naive: Placer; lockLast: Placer } {
+  const { createRawPool, rawPlaceOrderLockLast, rawPlaceOrderNaive } = raw;
   const pool = createRawPool(databaseUrl, poolSize);
   let ended: Promise<void> | undefined;
   const close = () => {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, seedProducts } from '../../bench/lib/databases';
+import { deployBuildOptions } from '../../bench/lib/bundle';
+import type { BenchContext } from '../../bench/lib/context';
+import { connect, queryRows, seedProducts } from '../../bench/lib/databases';
 import { mergeResults, quantile, runLoad, summarise } from '../../bench/lib/load';
 import { StockTracker } from '../../bench/lib/stock-check';
 import { renderTable } from '../../bench/lib/table';
@@ -18,7 +20,8 @@ import { manyLines, singleLine } from '../../bench/lib/workload';
 import { startLatencyProxy } from '../../bench/lib/latency-proxy';
 import { captureStatements, lockRoundTrips, statementKind } from '../../bench/lib/statements';
 import { fitCurve } from '../../bench/scenarios/hot-curve';
-import { ensureLockLastSchema } from '../../bench/scenarios/orders';
+import { handlerPlacer } from '../../bench/scenarios/order-handler';
+import { bundledRaw, ensureLockLastSchema, rawPlacers } from '../../bench/scenarios/orders';
 import { createRawPool, rawPlaceOrder, rawPlaceOrderLockLast, rawPlaceOrderNaive } from '../../bench/scenarios/raw';
 import { type IsolatedDatabase, useIsolatedDatabase } from '../support/isolated-db';
 import { newOrderId } from '../../lib/orders/ids';
@@ -153,6 +156,32 @@ describe('bench harness', () => {
     } finally {
       await pool.end();
       await proxy.close();
+    }
+  });
+
+  it("runs the order handler and raw.ts as bundles made with serverless.yml's esbuild settings", async () => {
+    const options = deployBuildOptions(process.cwd());
+    // What a deploy has (serverless.yml custom.esbuild), and mysql2 outside so statements are captured.
+    expect(options).toMatchObject({ bundle: true, minify: true, keepNames: false, format: 'cjs', target: 'node20' });
+    expect(options.external).toEqual(expect.arrayContaining(['@aws-sdk/*', 'mysql2']));
+    const [hot] = await seedProducts(url(), { count: 1, stock: 50, prefix: 'Bundle smoke' }).then((s) => [s.firstId]);
+    const line = [{ productId: hot as number, quantity: 1 }];
+    const handler = await handlerPlacer({ repoRoot: process.cwd() } as BenchContext);
+    const raw = rawPlacers(url(), 2, await bundledRaw(process.cwd()));
+    try {
+      await handler.pointAt(url(), 2);
+      const sent = await captureStatements(() => handler.place(line));
+      expect(lockRoundTrips(sent)).toBe(1);
+      await raw.lockLast.place(line);
+      const [row] = await queryRows<{ stock: number }>(
+        c,
+        'SELECT SUM(stock) AS stock FROM stock_shards WHERE product_id = ?',
+        [hot],
+      );
+      expect(Number(row?.stock)).toBe(48);
+    } finally {
+      await handler.close();
+      await raw.lockLast.close();
     }
   });
 

@@ -1,0 +1,183 @@
+/**
+ * Client CPU per order WITHOUT the database's noise: the raw reference and the order handler of
+ * one or two checkouts place hot orders against recorded database answers. Each distinct statement
+ * text is sent to the real server the first few times (the answers are recorded); after that,
+ * mysql2's `query` answers from the recording on the next turn of the event loop, without the
+ * socket, the server or the driver's parsing. What is left is the JavaScript each side runs per
+ * order, which on this shared 2-core machine decides the CPU-bound ratios of the benchmark, measured
+ * in one process with nothing else running, so that a change of a few µs shows.
+ *
+ * Not a benchmark row (orders are not really placed): a tool for judging a change to the handler.
+ *
+ *   npx tsx bench/client-cpu.ts [--a=/work/main] [--b=.] [--seconds=3] [--rounds=5] [--concurrency=32]
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { invoke } from '../scripts/lib/lambda';
+import { deployBuildOptions } from './lib/bundle';
+import { parseArgs } from 'node:util';
+import type { BenchContext } from './lib/context';
+import { dropRunDatabase, freshDatabase, openServer } from './lib/databases';
+import { runLoad } from './lib/load';
+import { discardStdout } from './lib/stdout';
+import { singleLine } from './lib/workload';
+import { bundledRaw, ensureLockLastSchema, type Placer, rawPlacers, setupOrderProducts } from './scenarios/orders';
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
+type Callback = (error: unknown, result?: unknown, fields?: unknown) => void;
+type QueryFn = (this: unknown, sql: unknown, values?: unknown, cb?: unknown) => unknown;
+
+const RECORD_TIMES = 20;
+
+/** Patches the `query` of one copy of mysql2 (each checkout has its own) to answer from recordings. */
+function replayQueries(mysql2Root: string): void {
+  const proto = (require(`${mysql2Root}/lib/base/connection.js`) as { prototype: { query: QueryFn } }).prototype;
+  const marked = proto as { query: QueryFn; replaying?: boolean };
+  if (marked.replaying) return;
+  marked.replaying = true;
+  const real = proto.query;
+  const recorded = new Map<string, { seen: number; answer?: [unknown, unknown] }>();
+  proto.query = function (this: unknown, sql: unknown, values?: unknown, cb?: unknown) {
+    const callback = (typeof values === 'function' ? values : cb) as Callback | undefined;
+    if (typeof sql !== 'string' || !callback) return real.call(this, sql, values, cb);
+    const entry = recorded.get(sql) ?? { seen: 0 };
+    recorded.set(sql, entry);
+    if (entry.answer && entry.seen >= RECORD_TIMES) {
+      const [result, fields] = entry.answer;
+      setImmediate(() => callback(null, result, fields));
+      return undefined;
+    }
+    entry.seen++;
+    return real.call(this, sql, values, (error: unknown, result: unknown, fields: unknown) => {
+      if (!error) entry.answer = [result, fields];
+      callback(error, result, fields);
+    });
+  };
+}
+
+/**
+ * A checkout's order handler, bundled with this checkout's serverless.yml settings (bench/lib/bundle.ts),
+ * its pool pointed at `url` through the environment its configuration reads on first use.
+ */
+async function handlerOf(root: string, name: string, url: string, poolSize: number, source = false): Promise<Placer> {
+  const abs = resolve(root);
+  replayQueries(`${abs}/node_modules/mysql2`);
+  if (source) {
+    const { pointProcessAt } = require(`${abs}/scripts/lib/process-db`) as {
+      pointProcessAt: (u: string, env: Record<string, string | undefined>) => Promise<unknown>;
+    };
+    await pointProcessAt(url, { DB_POOL_SIZE: String(poolSize) });
+    const h = (require(`${abs}/functions/orders/create-order`) as { handler: Handler }).handler;
+    return {
+      name,
+      place: async (lines) => {
+        const reply = await invoke(h as never, { method: 'POST', path: '/orders', json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) } }, 'createOrder');
+        if (reply.status !== 201) throw new Error(`HTTP ${reply.status}`);
+      },
+      close: async () => undefined,
+    };
+  }
+  process.env.DATABASE_URL = url;
+  process.env.DB_POOL_SIZE = String(poolSize);
+  const dir = join(abs, '.bench-build');
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, `client-cpu-${name}-${process.pid}.js`);
+  await build({
+    ...deployBuildOptions(resolve(__dirname, '..')),
+    entryPoints: [join(abs, 'functions/orders/create-order.ts')],
+    outfile,
+  });
+  const { handler } = require(outfile) as { handler: Handler };
+  rmSync(outfile, { force: true });
+  return {
+    name,
+    place: async (lines) => {
+      const reply = await invoke(
+        handler as never,
+        {
+          method: 'POST',
+          path: '/orders',
+          json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
+        },
+        'createOrder',
+      );
+      if (reply.status !== 201) throw new Error(`HTTP ${reply.status} ${reply.text?.slice(0, 80)}`);
+    },
+    // The bundle's pool is not reachable from here; the process ends after the run.
+    close: async () => undefined,
+  };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      a: { type: 'string', default: '/work/main' },
+      b: { type: 'string' },
+      seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '32' },
+      raw: { type: 'boolean', default: false },
+      'a-source': { type: 'boolean', default: false },
+    },
+  });
+  const concurrency = Number(values.concurrency);
+  const server = await openServer();
+  const run = await freshDatabase(server);
+  const log = (l: string) => console.error(l);
+  const ctx = { runUrl: run.url, repoRoot: resolve(__dirname, '..'), log } as unknown as BenchContext;
+  const stdout = discardStdout();
+  const placers: Placer[] = [];
+  try {
+    await ensureLockLastSchema(run.url, log);
+    const products = await setupOrderProducts(ctx, 100);
+    // The raw reference shares this checkout's modules (lib/db/compiled.ts, mysql2) with a handler
+    // loaded from the same checkout, which makes their call sites polymorphic: compare A with B
+    // without it, and add it (--raw) only for a rough scale.
+    if (values.raw) {
+      replayQueries(resolve(__dirname, '..', 'node_modules/mysql2'));
+      placers.push(rawPlacers(run.url, concurrency, await bundledRaw(resolve(__dirname, '..'))).lockLast);
+    }
+    placers.push(await handlerOf(values.a, 'A', run.url, concurrency, values['a-source']));
+    if (values.b) placers.push(await handlerOf(values.b, 'B', run.url, concurrency));
+    for (const p of placers) {
+      const t = Date.now();
+      await Promise.race([
+        p.place(singleLine(products, 'hot')),
+        new Promise((_, rej) => setTimeout(() => rej(new Error(`${p.name}: no answer in 10 s`)), 10_000)),
+      ]);
+      log(`${p.name}: first order in ${Date.now() - t} ms`);
+    }
+    const cpu = new Map<string, number[]>();
+    const ms = Number(values.seconds) * 1000;
+    for (const p of placers) await runLoad(() => p.place(singleLine(products, 'hot')), { concurrency, durationMs: ms });
+    for (let round = 0; round < Number(values.rounds); round++) {
+      for (const p of placers) {
+        // A collection between runs, so that no run pays for another's garbage.
+        (globalThis as { gc?: () => void }).gc?.();
+        const r = await runLoad(() => p.place(singleLine(products, 'hot')), { concurrency, durationMs: ms });
+        if (r.failed > 0) throw new Error(`${p.name}: ${JSON.stringify(r.errors)}`);
+        cpu.set(p.name, [...(cpu.get(p.name) ?? []), (r.cpu?.clientUs ?? 0) / r.ok]);
+      }
+    }
+    stdout.restore();
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+    const raw = median(cpu.get('raw') ?? cpu.get('A') ?? []);
+    for (const [name, xs] of cpu) {
+      const m = median(xs);
+      console.log(
+        `${name.padEnd(4)} median ${m.toFixed(1).padStart(6)} µs/order (rounds ${xs.map((x) => x.toFixed(1)).join(', ')})  over ${values.raw ? 'raw' : 'A'} +${(m - raw).toFixed(1)}`,
+      );
+    }
+  } finally {
+    stdout.restore();
+    for (const p of placers) await p.close().catch(() => undefined);
+    await dropRunDatabase(server, run.name);
+    await server.resolved.stop();
+  }
+}
+
+main().then(() => process.exit(0)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
