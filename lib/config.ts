@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The only module that reads process.env. Everything is validated once, on first use, and a bad
- * variable stops start-up with a message naming it.
+ * The only module that reads process.env for settings (lib/observability/env-snapshot.ts copies it, for
+ * Powertools). Everything is validated once, on first use, and a bad variable stops start-up with a
+ * message naming it.
  */
 export const DEV_ADMIN_API_KEY = 'dev-admin-key-change-me';
 const DEFAULT_DATABASE_URL = 'mysql://root@127.0.0.1:3306/shop';

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { config } from '../config';
+import { refreshEnvSnapshot } from './env-snapshot';
 
 let instance: Logger | undefined;
 
@@ -7,6 +8,7 @@ let instance: Logger | undefined;
 export function logger(): Logger {
   if (!instance) {
     const c = config();
+    refreshEnvSnapshot(); // it reads its settings from the environment now: so does the copy
     instance = new Logger({
       serviceName: c.serviceName,
       logLevel: c.logLevel === 'silent' ? 'SILENT' : c.logLevel,

@@ -4,8 +4,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { AppError } from '../errors';
 import { invocationScope } from '../request-scope';
 import { requestCounts } from './counters';
+import { withEnvSnapshot } from './env-snapshot';
 import { logger } from './logger';
-import { publishRequestMetrics } from './metrics';
+import { type RequestOutcome, requestMetrics } from './metrics';
 
 type HttpRequest = Request<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>;
 
@@ -73,22 +74,28 @@ export function requestFinished(request: HttpRequest, orderMetrics: boolean): vo
     ...(error ? { code: error.code } : {}),
     ...(dbRetries > 0 ? { db_retries: dbRetries } : {}),
   };
-  if (status >= 500 && error) {
-    const failed = { ...line, error: errorDetails(error) };
-    // An unexpected bug is an error; a 503 (busy, database down) is a warning an alarm may count.
-    if (error.code === 'internal_error') logger().error('request failed', failed);
-    else logger().warn('request failed', failed);
-  } else {
-    logger().info('request', line);
-  }
-
-  publishRequestMetrics({
+  const outcome: RequestOutcome = {
     requestId,
     orderMetrics,
     status,
     code: error?.code,
     replayed: headerOf(result, 'idempotent-replayed') === 'true',
     dbRetries,
+  };
+  // Made first, against the real environment: they read their settings from it when made.
+  const log = logger();
+  const publish = requestMetrics();
+  // Powertools reads process.env on nearly every call: a plain copy meanwhile (env-snapshot.ts).
+  withEnvSnapshot(() => {
+    if (status >= 500 && error) {
+      const failed = { ...line, error: errorDetails(error) };
+      // An unexpected bug is an error; a 503 (busy, database down) is a warning an alarm may count.
+      if (error.code === 'internal_error') log.error('request failed', failed);
+      else log.warn('request failed', failed);
+    } else {
+      log.info('request', line);
+    }
+    publish(outcome);
   });
 }
 

@@ -306,3 +306,55 @@ describe('EMF metrics', () => {
     }
   });
 });
+
+// Powertools runs against a plain copy of the environment (lib/observability/env-snapshot.ts): what
+// it reads must still be what the environment says, and the real process.env must come back.
+describe('the environment Powertools reads', () => {
+  beforeAll(() => reconfigure({ LOG_LEVEL: 'info', METRICS_ENABLED: 'true' }));
+  const TRACE = '_X_AMZN_TRACE_ID';
+  const savedTrace = process.env[TRACE];
+  afterAll(() => {
+    if (savedTrace === undefined) delete process.env[TRACE];
+    else process.env[TRACE] = savedTrace;
+  });
+
+  it("logs each invocation's own X-Ray trace id, which the Lambda runtime sets per invocation", async () => {
+    const traceOf = async () => {
+      const { lines } = await captured(() => invoke(health, { path: '/health' }));
+      return lines.find((l) => l.message === 'request')?.xray_trace_id;
+    };
+    process.env[TRACE] = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1';
+    expect(await traceOf()).toBe('1-5759e988-bd862e3fe1be46a994272793');
+    process.env[TRACE] = 'Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=0';
+    expect(await traceOf()).toBe('1-67891233-abcdef012345678912345678');
+    delete process.env[TRACE];
+    expect(await traceOf()).toBeUndefined();
+  });
+
+  it('leaves the real process.env in place after a request, a failed one included', async () => {
+    const before = process.env;
+    await captured(() => invoke(health, { path: '/health' }));
+    expect(process.env).toBe(before);
+    const { result } = await captured(() => invoke(crashing, { path: '/boom' }));
+    expect(result.status).toBe(500);
+    expect(process.env).toBe(before);
+    // Still the real environment: a value set now is seen by a child process.
+    process.env.SHOP_API_ENV_CHECK = 'yes';
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync(process.execPath, ['-p', 'process.env.SHOP_API_ENV_CHECK']).toString().trim()).toBe('yes');
+    delete process.env.SHOP_API_ENV_CHECK;
+  });
+
+  it('takes settings changed in the environment once the Logger is made again', async () => {
+    process.env.POWERTOOLS_SERVICE_NAME = 'shop-api-renamed';
+    try {
+      reconfigure({ LOG_LEVEL: 'info', METRICS_ENABLED: 'true' });
+      const { lines } = await captured(() => invoke(health, { path: '/health' }));
+      expect(lines.find((l) => l.message === 'request')?.service).toBe('shop-api-renamed');
+      expect(metric(lines, 'Http5xx').lines[0]?.service).toBe('shop-api-renamed');
+    } finally {
+      delete process.env.POWERTOOLS_SERVICE_NAME;
+      reconfigure({ LOG_LEVEL: 'info', METRICS_ENABLED: 'true' });
+    }
+  });
+});
