@@ -85,7 +85,7 @@ export function requestFinished(request: HttpRequest, orderMetrics: boolean): vo
   // Made first, against the real environment: they read their settings from it when made.
   const log = logger();
   const publish = requestMetrics();
-  // Powertools reads process.env on nearly every call: a plain copy meanwhile (env-snapshot.ts).
+  // Powertools reads the environment on nearly every call: a plain copy meanwhile (env-snapshot.ts).
   withEnvSnapshot(() => {
     if (status >= 500 && error) {
       const failed = { ...line, error: errorDetails(error) };
