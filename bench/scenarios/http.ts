@@ -14,11 +14,10 @@ import { devOfflineFlags } from '../../scripts/lib/offline-flags';
 import { addRow, type BenchContext, recordAudit } from '../lib/context';
 import { cpuNow, cpuSince, processCpuUs } from '../lib/cpu';
 import { connect } from '../lib/databases';
-import { resetLoggerForTests } from '../../lib/observability/logger';
-import { resetMetricsForTests } from '../../lib/observability/metrics';
-import { invoke, loadHandler } from '../../scripts/lib/lambda';
+import { type Handler, invoke } from '../../scripts/lib/lambda';
 import { overrideProcessEnv } from '../../scripts/lib/process-db';
-import { unexpected, useDatabase } from '../lib/handlers';
+import { loadBundle } from '../lib/bundle';
+import { unexpected } from '../lib/handlers';
 import { type LoadResult, mergeResults, runLoad, type Summary, summarise } from '../lib/load';
 import { StockTracker } from '../lib/stock-check';
 import { stdoutToDevNull } from '../lib/stdout';
@@ -39,6 +38,12 @@ const START_TIMEOUT_MS = 180_000;
  * this process's reference alike, whatever the shell running the benchmark exports.
  */
 const HANDLER_OUTPUT = { LOG_LEVEL: 'info', METRICS_ENABLED: 'true' } as const;
+
+interface HttpHandlersBundle {
+  createOrder: Handler;
+  listProducts: Handler;
+  pointProcessAt(url: string, env?: Record<string, string | undefined>): Promise<() => Promise<void>>;
+}
 
 /** serverless-offline through the one harness the e2e tests use (free ports, own process group). */
 function startBenchOffline(ctx: BenchContext, flags: string[]): Promise<Offline> {
@@ -208,12 +213,16 @@ async function runDevMode(
 ): Promise<void> {
   ctx.log(`serverless-offline (${flags.join(' ') || 'worker threads'}, as npm run dev): starting`);
   const offline = await startBenchOffline(ctx, flags);
-  await useDatabase(ctx.runUrl, HTTP_POOL_SIZE);
   const restoreOutput = await overrideProcessEnv(HANDLER_OUTPUT);
-  resetLoggerForTests();
-  resetMetricsForTests();
-  const list = loadHandler(ctx.repoRoot, 'functions/products/list-products.ts');
-  const create = loadHandler(ctx.repoRoot, 'functions/orders/create-order.ts');
+  // The reference runs as a bundle made like serverless-offline's (bench/lib/bundle.ts), with its
+  // own pool and its own Logger and Metrics, made on its first request with the output above.
+  const bundle = await loadBundle<HttpHandlersBundle>(ctx.repoRoot, 'bench/lib/http-handlers-entry.ts', 'http');
+  const restoreBundle = await bundle.pointProcessAt(ctx.runUrl, {
+    DB_POOL_SIZE: String(HTTP_POOL_SIZE),
+    DATABASE_READ_URL: undefined,
+  });
+  const list = bundle.listProducts;
+  const create = bundle.createOrder;
   const stdout = stdoutToDevNull();
   const pid = offlinePid(offline.baseUrl);
   const note = `${connections} at a time, pool ${HTTP_POOL_SIZE}, interleaved with the HTTP row`;
@@ -282,9 +291,8 @@ async function runDevMode(
     }
   } finally {
     stdout.restore();
+    await restoreBundle();
     await restoreOutput();
-    resetLoggerForTests();
-    resetMetricsForTests();
     await offline.stop();
   }
 }
