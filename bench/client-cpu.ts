@@ -5,11 +5,15 @@
  * mysql2's `query` answers from the recording on the next turn of the event loop, without the
  * socket, the server or the driver's parsing. What is left is the JavaScript each side runs per
  * order, which on this shared 2-core machine decides the CPU-bound ratios of the benchmark, measured
- * in one process with nothing else running, so that a change of a few µs shows.
+ * in one process with nothing else running. Each checkout's handler is bundled as a deploy bundles
+ * it (bench/lib/bundle.ts); `--a-source` loads A's sources through tsx instead, as the tests do.
+ * Rounds alternate A and B with a collection before each; the medians differ by about 3 µs between
+ * two identical checkouts on this machine.
  *
  * Not a benchmark row (orders are not really placed): a tool for judging a change to the handler.
  *
- *   npx tsx bench/client-cpu.ts [--a=/work/main] [--b=.] [--seconds=3] [--rounds=5] [--concurrency=32]
+ *   node --expose-gc --import tsx bench/client-cpu.ts [--a=/work/main] [--b=.] [--a-source] [--raw]
+ *     [--seconds=2] [--rounds=15] [--concurrency=32]
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -72,7 +76,15 @@ async function handlerOf(root: string, name: string, url: string, poolSize: numb
     return {
       name,
       place: async (lines) => {
-        const reply = await invoke(h as never, { method: 'POST', path: '/orders', json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) } }, 'createOrder');
+        const reply = await invoke(
+          h as never,
+          {
+            method: 'POST',
+            path: '/orders',
+            json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
+          },
+          'createOrder',
+        );
         if (reply.status !== 201) throw new Error(`HTTP ${reply.status}`);
       },
       close: async () => undefined,
@@ -114,8 +126,8 @@ async function main() {
     options: {
       a: { type: 'string', default: '/work/main' },
       b: { type: 'string' },
-      seconds: { type: 'string', default: '3' },
-      rounds: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '15' },
       concurrency: { type: 'string', default: '32' },
       raw: { type: 'boolean', default: false },
       'a-source': { type: 'boolean', default: false },
@@ -177,7 +189,9 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0)).catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
