@@ -15,7 +15,8 @@
  *   node --expose-gc --import tsx bench/client-cpu.ts [--a=/work/main] [--b=.] [--a-source] [--raw]
  *     [--seconds=2] [--rounds=15] [--concurrency=32]
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { invoke } from '../scripts/lib/lambda';
@@ -64,7 +65,14 @@ function replayQueries(mysql2Root: string): void {
  * A checkout's order handler, bundled with this checkout's serverless.yml settings (bench/lib/bundle.ts),
  * its pool pointed at `url` through the environment its configuration reads on first use.
  */
-async function handlerOf(root: string, name: string, url: string, poolSize: number, source = false): Promise<Placer> {
+async function handlerOf(
+  root: string,
+  name: string,
+  url: string,
+  poolSize: number,
+  source = false,
+  readable = false,
+): Promise<Placer> {
   const abs = resolve(root);
   replayQueries(`${abs}/node_modules/mysql2`);
   if (source) {
@@ -97,6 +105,8 @@ async function handlerOf(root: string, name: string, url: string, poolSize: numb
   const outfile = join(dir, `client-cpu-${name}-${process.pid}.js`);
   await build({
     ...deployBuildOptions(resolve(__dirname, '..')),
+    // --readable: not minified, so a profile names the functions (V8 runs the same code either way).
+    ...(readable ? { minify: false } : {}),
     entryPoints: [join(abs, 'functions/orders/create-order.ts')],
     outfile,
   });
@@ -131,6 +141,9 @@ async function main() {
       concurrency: { type: 'string', default: '32' },
       raw: { type: 'boolean', default: false },
       'a-source': { type: 'boolean', default: false },
+      lines: { type: 'string', default: '1' },
+      profile: { type: 'string' },
+      readable: { type: 'boolean', default: false },
     },
   });
   const concurrency = Number(values.concurrency);
@@ -150,27 +163,43 @@ async function main() {
       replayQueries(resolve(__dirname, '..', 'node_modules/mysql2'));
       placers.push(rawPlacers(run.url, concurrency, await bundledRaw(resolve(__dirname, '..'))).lockLast);
     }
-    placers.push(await handlerOf(values.a, 'A', run.url, concurrency, values['a-source']));
-    if (values.b) placers.push(await handlerOf(values.b, 'B', run.url, concurrency));
+    placers.push(await handlerOf(values.a, 'A', run.url, concurrency, values['a-source'], values.readable));
+    if (values.b) placers.push(await handlerOf(values.b, 'B', run.url, concurrency, false, values.readable));
+    // One line on the hot product, or the same N products every time (the recorded answers are theirs).
+    const n = Number(values.lines);
+    const fixed = products.spreadIds.slice(0, n).map((productId) => ({ productId, quantity: 1 }));
+    const order = () => (n === 1 ? singleLine(products, 'hot') : fixed);
     for (const p of placers) {
       const t = Date.now();
       await Promise.race([
-        p.place(singleLine(products, 'hot')),
+        p.place(order()),
         new Promise((_, rej) => setTimeout(() => rej(new Error(`${p.name}: no answer in 10 s`)), 10_000)),
       ]);
       log(`${p.name}: first order in ${Date.now() - t} ms`);
     }
     const cpu = new Map<string, number[]>();
     const ms = Number(values.seconds) * 1000;
-    for (const p of placers) await runLoad(() => p.place(singleLine(products, 'hot')), { concurrency, durationMs: ms });
+    for (const p of placers) await runLoad(() => p.place(order()), { concurrency, durationMs: ms });
+    // --profile=<file>: V8's CPU profile of the measured rounds (for chrome://inspect or a script).
+    const session = values.profile ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    }
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const p of placers) {
         // A collection between runs, so that no run pays for another's garbage.
         (globalThis as { gc?: () => void }).gc?.();
-        const r = await runLoad(() => p.place(singleLine(products, 'hot')), { concurrency, durationMs: ms });
+        const r = await runLoad(() => p.place(order()), { concurrency, durationMs: ms });
         if (r.failed > 0) throw new Error(`${p.name}: ${JSON.stringify(r.errors)}`);
         cpu.set(p.name, [...(cpu.get(p.name) ?? []), (r.cpu?.clientUs ?? 0) / r.ok]);
       }
+    }
+    if (session && values.profile) {
+      const { profile } = (await session.post('Profiler.stop')) as { profile: object };
+      writeFileSync(values.profile, JSON.stringify(profile));
     }
     stdout.restore();
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;

@@ -59,15 +59,28 @@ export function runSql<R = unknown>(
   return conn.executeQuery(CompiledQuery.raw(text, parameters as unknown[]) as CompiledQuery<R>);
 }
 
-const cache = new Map<string, string>();
+/** Per unit and separator, the text for each count made so far. */
+const cache = new Map<string, Map<number, string>>();
+/** Counts up to this are kept (an order has at most 100 lines: every order's text is kept)... */
+const CACHED_UP_TO = 256;
+/** ...within this many characters in all. */
+const CACHE_CHARS = 1_000_000;
+let cachedChars = 0;
 
 /** `unit` `n` times joined by `separator`, e.g. `?, ?, ?` or `(?, ?), (?, ?)` (cached: few shapes repeat). */
 export function repeated(n: number, unit: string, separator = ', '): string {
-  const key = `${n}\u0000${unit}\u0000${separator}`;
-  let text = cache.get(key);
-  if (text === undefined) {
-    text = Array.from({ length: n }, () => unit).join(separator);
-    if (n <= 64 && cache.size < 500) cache.set(key, text);
+  const shape = separator === ', ' ? unit : `${unit}\u0000${separator}`;
+  let byCount = cache.get(shape);
+  let text = byCount?.get(n);
+  if (text !== undefined) return text;
+  text = Array.from({ length: n }, () => unit).join(separator);
+  if (n <= CACHED_UP_TO && cachedChars + text.length <= CACHE_CHARS) {
+    cachedChars += text.length;
+    if (!byCount) {
+      byCount = new Map();
+      cache.set(shape, byCount);
+    }
+    byCount.set(n, text);
   }
   return text;
 }

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+import { format } from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { chunkRows, MAX_STATEMENT_BYTES, splitText } from '../../lib/db/statement-size';
+import { chunkRows, MAX_STATEMENT_BYTES, splitText, sqlTextBytes } from '../../lib/db/statement-size';
 
 const escapedBytes = (s: string) => Buffer.byteLength(s.replace(/['"\\]/g, '\\$&'), 'utf8');
 
@@ -38,5 +40,32 @@ describe('splitText', () => {
   it('returns one piece for a short or empty text', () => {
     expect(splitText('{"id":"ord_x"}')).toEqual(['{"id":"ord_x"}']);
     expect(splitText('')).toEqual(['']);
+  });
+});
+
+describe('sqlTextBytes', () => {
+  // The reference: the statement as mysql2 formats it, measured in UTF-8 bytes.
+  const formatted = (sql: string, parameters: unknown[]) =>
+    Buffer.byteLength(format(sql, parameters as Parameters<typeof format>[1]), 'utf8');
+
+  it('is the byte length of the statement mysql2 sends, for every kind of value an order writes', () => {
+    const sql = 'INSERT INTO t (a, b, c, d, e, f, g) VALUES (?, ?, ?, ?, ?, ?, ?)';
+    const cases: unknown[][] = [
+      ['ord_abcdefghijklmnopqrstuvwxyz', 42, -7, 0, null, new Date('2026-11-30T10:00:00.123Z'), 'Mug'],
+      ['O\'Brien "quoted" \\ back', 9_007_199_254_740_991, -9_007_199_254_740_991, 1.5, true, 'tab\there', 'nl\nx'],
+      ['Café ☕ 杯 😀', 10, 100, 1000, 'NUL\0^Z\x1a bs\b cr\r', '\uD800 lone', 'end \uDFFF'],
+    ];
+    for (const parameters of cases) expect(sqlTextBytes({ sql, parameters })).toBe(formatted(sql, parameters));
+  });
+
+  it('agrees with mysql2 on any string, any integer', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.maxSafeInteger(), (text, n) => {
+        const parameters = [text, n, -n];
+        const sql = 'SELECT ?, ?, ?';
+        expect(sqlTextBytes({ sql, parameters })).toBe(formatted(sql, parameters));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
