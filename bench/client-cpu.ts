@@ -15,21 +15,20 @@
  *   node --expose-gc --import tsx bench/client-cpu.ts [--a=/work/main] [--b=.] [--a-source] [--raw]
  *     [--seconds=2] [--rounds=15] [--concurrency=32]
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
-import { invoke } from '../scripts/lib/lambda';
-import { deployBuildOptions } from './lib/bundle';
+import { resolve } from 'node:path';
+import type { Handler } from '../scripts/lib/lambda';
+import { loadBundle } from './lib/bundle';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './lib/context';
 import { dropRunDatabase, freshDatabase, openServer } from './lib/databases';
 import { runLoad } from './lib/load';
 import { discardStdout } from './lib/stdout';
 import { singleLine } from './lib/workload';
+import { orderThrough } from './scenarios/order-handler';
 import { bundledRaw, ensureLockLastSchema, type Placer, rawPlacers, setupOrderProducts } from './scenarios/orders';
 
-type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
 type Callback = (error: unknown, result?: unknown, fields?: unknown) => void;
 type QueryFn = (this: unknown, sql: unknown, values?: unknown, cb?: unknown) => unknown;
 
@@ -62,7 +61,7 @@ function replayQueries(mysql2Root: string): void {
 }
 
 /**
- * A checkout's order handler, bundled with this checkout's serverless.yml settings (bench/lib/bundle.ts),
+ * A checkout's order handler, bundled with that checkout's own serverless.yml settings (bench/lib/bundle.ts),
  * its pool pointed at `url` through the environment its configuration reads on first use.
  */
 async function handlerOf(
@@ -75,60 +74,28 @@ async function handlerOf(
 ): Promise<Placer> {
   const abs = resolve(root);
   replayQueries(`${abs}/node_modules/mysql2`);
+  let handler: Handler;
   if (source) {
     const { pointProcessAt } = require(`${abs}/scripts/lib/process-db`) as {
       pointProcessAt: (u: string, env: Record<string, string | undefined>) => Promise<unknown>;
     };
     await pointProcessAt(url, { DB_POOL_SIZE: String(poolSize) });
-    const h = (require(`${abs}/functions/orders/create-order`) as { handler: Handler }).handler;
-    return {
-      name,
-      place: async (lines) => {
-        const reply = await invoke(
-          h as never,
-          {
-            method: 'POST',
-            path: '/orders',
-            json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
-          },
-          'createOrder',
-        );
-        if (reply.status !== 201) throw new Error(`HTTP ${reply.status}`);
-      },
-      close: async () => undefined,
-    };
-  }
-  process.env.DATABASE_URL = url;
-  process.env.DB_POOL_SIZE = String(poolSize);
-  const dir = join(abs, '.bench-build');
-  mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `client-cpu-${name}-${process.pid}.js`);
-  await build({
-    ...deployBuildOptions(resolve(__dirname, '..')),
+    handler = (require(`${abs}/functions/orders/create-order`) as { handler: Handler }).handler;
+  } else {
+    // Read by the bundle's configuration on its first request.
+    process.env.DATABASE_URL = url;
+    process.env.DB_POOL_SIZE = String(poolSize);
     // --readable: not minified, so a profile names the functions (V8 runs the same code either way).
-    ...(readable ? { minify: false } : {}),
-    entryPoints: [join(abs, 'functions/orders/create-order.ts')],
-    outfile,
-  });
-  const { handler } = require(outfile) as { handler: Handler };
-  rmSync(outfile, { force: true });
-  return {
-    name,
-    place: async (lines) => {
-      const reply = await invoke(
-        handler as never,
-        {
-          method: 'POST',
-          path: '/orders',
-          json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
-        },
-        'createOrder',
-      );
-      if (reply.status !== 201) throw new Error(`HTTP ${reply.status} ${reply.text?.slice(0, 80)}`);
-    },
-    // The bundle's pool is not reachable from here; the process ends after the run.
-    close: async () => undefined,
-  };
+    const bundle = await loadBundle<{ handler: Handler }>(
+      abs,
+      'functions/orders/create-order.ts',
+      `client-cpu-${name}`,
+      readable ? { minify: false } : {},
+    );
+    handler = bundle.handler;
+  }
+  // The pool is not reachable from here (a bundle's is its own); the process ends after the run.
+  return { name, place: orderThrough(handler), close: async () => undefined };
 }
 
 async function main() {

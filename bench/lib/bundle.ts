@@ -52,14 +52,20 @@ export function deployBuildOptions(repoRoot: string): BuildOptions {
 /**
  * Bundles `entry` (a path under the repository) into `.bench-build/` of the repository (so that
  * mysql2 resolves to the repository's node_modules) and loads it: a fresh module instance per call,
- * with its own pool and configuration.
+ * with its own pool and configuration. `overrides` change serverless.yml's options (e.g.
+ * `minify: false`, so that a profile names the functions).
  */
-export async function loadBundle<T>(repoRoot: string, entry: string, name: string): Promise<T> {
+export async function loadBundle<T>(
+  repoRoot: string,
+  entry: string,
+  name: string,
+  overrides: BuildOptions = {},
+): Promise<T> {
   const dir = join(repoRoot, '.bench-build');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `${name}-${process.pid}-${Date.now()}.js`);
   try {
-    await build({ ...deployBuildOptions(repoRoot), entryPoints: [join(repoRoot, entry)], outfile });
+    await build({ ...deployBuildOptions(repoRoot), ...overrides, entryPoints: [join(repoRoot, entry)], outfile });
     return require(outfile) as T;
   } finally {
     rmSync(outfile, { force: true }); // loaded: the module stays in memory

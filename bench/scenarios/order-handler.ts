@@ -23,23 +23,28 @@ export interface HandlerPlacer extends Placer {
   pointAt(databaseUrl: string, poolSize: number): Promise<void>;
 }
 
+/** `POST /orders` of `lines` through `handler`, in-process; anything but 201 throws. */
+export function orderThrough(handler: Handler): Placer['place'] {
+  return async (lines) => {
+    const reply = await invoke(
+      handler,
+      {
+        method: 'POST',
+        path: '/orders',
+        json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
+      },
+      'createOrder',
+    );
+    if (reply.status !== 201) throw unexpected(reply, 201);
+  };
+}
+
 export async function handlerPlacer(ctx: BenchContext): Promise<HandlerPlacer> {
   const bundle = await loadBundle<OrderHandlerBundle>(ctx.repoRoot, 'bench/lib/order-handler-entry.ts', 'create-order');
   let restore: (() => Promise<void>) | undefined;
   return {
     name: 'order',
-    place: async (lines) => {
-      const reply = await invoke(
-        bundle.handler,
-        {
-          method: 'POST',
-          path: '/orders',
-          json: { products: lines.map((l) => ({ product_id: l.productId, quantity: l.quantity })) },
-        },
-        'createOrder',
-      );
-      if (reply.status !== 201) throw unexpected(reply, 201);
-    },
+    place: orderThrough(bundle.handler),
     pointAt: async (databaseUrl, poolSize) => {
       const back = await bundle.pointProcessAt(databaseUrl, {
         DB_POOL_SIZE: String(poolSize),
