@@ -1,5 +1,5 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
-import { MAX_STATEMENT_BYTES, sqlTextBytes } from './statement-size';
+import { chunkBySize, MAX_STATEMENT_BYTES, sqlTextBytes } from './statement-size';
 
 /**
  * What a statement of the order path runs on: a Kysely instance or transaction, or a session on one
@@ -128,19 +128,5 @@ export class DeferredWrites implements SqlExecutor {
 
 /** Consecutive statements in groups whose text, joined by `;\n`, stays within `maxBytes`. */
 export function packStatements(statements: readonly SqlText[], maxBytes = MAX_STATEMENT_BYTES): SqlText[][] {
-  const groups: SqlText[][] = [];
-  let group: SqlText[] = [];
-  let size = 0;
-  for (const s of statements) {
-    const bytes = sqlTextBytes(s) + 2;
-    if (group.length > 0 && size + bytes > maxBytes) {
-      groups.push(group);
-      group = [];
-      size = 0;
-    }
-    group.push(s);
-    size += bytes;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
+  return chunkBySize(statements, (s) => sqlTextBytes(s) + 2, maxBytes);
 }

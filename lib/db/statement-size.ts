@@ -70,23 +70,31 @@ function rowBytes(row: object): number {
   return bytes;
 }
 
-/** The rows in order, in runs whose values add up to at most `maxBytes` of SQL text (one row at least). */
-export function chunkRows<T extends object>(rows: readonly T[], maxBytes = MAX_STATEMENT_BYTES): T[][] {
+/**
+ * The items in order, in runs whose sizes (`sizeOf`) add up to at most `maxBytes` (one item at
+ * least per run): rows of a multi-row INSERT, statements sent as one query.
+ */
+export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
-  for (const row of rows) {
-    const bytes = rowBytes(row);
+  for (const item of items) {
+    const bytes = sizeOf(item);
     if (current.length > 0 && size + bytes > maxBytes) {
       chunks.push(current);
       current = [];
       size = 0;
     }
-    current.push(row);
+    current.push(item);
     size += bytes;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** The rows in order, in runs whose values add up to at most `maxBytes` of SQL text (one row at least). */
+export function chunkRows<T extends object>(rows: readonly T[], maxBytes = MAX_STATEMENT_BYTES): T[][] {
+  return chunkBySize(rows, rowBytes, maxBytes);
 }
 
 /**
