@@ -188,7 +188,8 @@ function takeStatement(chunk: readonly ShardTake[]): SqlText {
  *
  * Returns true once committed. Returns false, sending nothing, when it cannot be used (no
  * commitWith, more than TAKES_PER_STATEMENT takes, or the query would pass RDS Proxy's 16 KB
- * pinning limit): the caller then locks, checks and takes in three round trips. Throws the driver's error when a statement failed (isShardShortfall tells a shortfall).
+ * pinning limit): the caller then locks, checks and takes in three round trips. Throws the
+ * driver's error when a statement failed (isShardShortfall tells a shortfall).
  */
 export async function lockTakeAndCommit(trx: SqlExecutor, takes: readonly ShardTake[]): Promise<boolean> {
   if (!trx.commitWith || takes.length === 0 || takes.length > TAKES_PER_STATEMENT) return false;

@@ -95,9 +95,10 @@ function replayOf(stored: StoredResponse, hash: string): PlacedOrder {
  * without a lock, write the order, its lines, its ledger movements and the stored response from
  * that read; then share-lock the products rows to check them, lock one picked shard per line
  * (`SELECT … FOR UPDATE`, ascending (product_id, shard_no)), take the stock in one statement and
- * commit. Three round trips hold the shard locks: the FOR UPDATE, the stock UPDATE and the COMMIT.
- * A picked shard drained meanwhile re-runs the order once on all shards
- * (docs/decisions/0012-stock-shards.md).
+ * commit. Usually those three go out as ONE query, so one round trip holds the shard locks
+ * (lockTakeAndCommit, docs/decisions/0016-lock-tail-one-round-trip.md); otherwise three: the
+ * FOR UPDATE, the stock UPDATE and the COMMIT. A picked shard drained meanwhile re-runs the order
+ * once on all shards (docs/decisions/0012-stock-shards.md).
  * Any rejection or failure rolls it all back; deadlocks and lock-wait timeouts re-run it
  * (withTransaction).
  */
